@@ -1,0 +1,1 @@
+"""Diffusion models and simulation (Independent Cascade, Linear Threshold, SIR): issue 3."""

@@ -1,0 +1,134 @@
+"""The one error tree of Grapevine.
+
+Every exception Grapevine raises on purpose derives from :class:`GrapevineError`
+and keeps its context as attributes, so callers (the CLI, the HTTP service)
+can render it without parsing the message::
+
+    GrapevineError
+    ├── BadInput            a file, row or field that cannot be read (file, line, field)
+    ├── InvalidParameter    a function argument outside its domain (also a ValueError)
+    ├── UnknownPerson       a person id or handle not in the graph or the store
+    ├── NotConverged        an iterative estimator stopped before its tolerance
+    ├── StoreError          the database cannot do what was asked
+    │   └── SchemaOutOfDate the database schema is older than this Grapevine
+    └── MissingDependency   an optional extra is not installed (names the extra)
+
+HTTP status codes are chosen in ``grapevine.service`` only.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "BadInput",
+    "GrapevineError",
+    "InvalidParameter",
+    "MissingDependency",
+    "NotConverged",
+    "SchemaOutOfDate",
+    "StoreError",
+    "UnknownPerson",
+]
+
+
+class GrapevineError(Exception):
+    """Root of every error Grapevine raises on purpose."""
+
+
+class BadInput(GrapevineError):
+    """Input that cannot be read, with where it is.
+
+    Attributes
+    ----------
+    message : str
+        What is wrong, without the location.
+    file : str or None
+        The file (or source name) being read.
+    line : int or None
+        The 1-based line number in that file.
+    field : str or None
+        The column or key at fault.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        file: str | None = None,
+        line: int | None = None,
+        field: str | None = None,
+    ) -> None:
+        self.message = message
+        self.file = file
+        self.line = line
+        self.field = field
+        super().__init__(self._render())
+
+    def _render(self) -> str:
+        where = []
+        if self.file is not None:
+            where.append(str(self.file))
+        if self.line is not None:
+            where.append(f"line {self.line}")
+        if self.field is not None:
+            where.append(f"field {self.field!r}")
+        prefix = ", ".join(where)
+        return f"{prefix}: {self.message}" if prefix else self.message
+
+
+class InvalidParameter(GrapevineError, ValueError):
+    """A parameter outside its domain, worded the scikit-learn way.
+
+    ``The 'k' parameter of IMM must be an int in the range [1, inf). Got 0 instead.``
+    """
+
+    def __init__(self, name: str, owner: str, expected: str, got: object) -> None:
+        self.name = name
+        self.owner = owner
+        self.expected = expected
+        self.got = got
+        super().__init__(
+            f"The {name!r} parameter of {owner} must be {expected}. Got {got!r} instead."
+        )
+
+
+class UnknownPerson(GrapevineError, KeyError):
+    """A person id or handle that is not there."""
+
+    def __init__(self, person: object, where: str = "the graph") -> None:
+        self.person = person
+        self.where = where
+        super().__init__(f"Unknown person {person!r} in {where}.")
+
+    def __str__(self) -> str:  # KeyError quotes its message otherwise
+        return str(self.args[0])
+
+
+class NotConverged(GrapevineError):
+    """An iterative method stopped before reaching its tolerance."""
+
+    def __init__(self, method: str, iterations: int, residual: float) -> None:
+        self.method = method
+        self.iterations = iterations
+        self.residual = residual
+        super().__init__(
+            f"{method} did not converge in {iterations} iterations (residual {residual:.3g})."
+        )
+
+
+class StoreError(GrapevineError):
+    """The database could not do what was asked."""
+
+
+class SchemaOutOfDate(StoreError):
+    """The database schema is older than this version of Grapevine."""
+
+
+class MissingDependency(GrapevineError, ImportError):
+    """An optional dependency is missing; the message names the extra to install."""
+
+    def __init__(self, package: str, extra: str) -> None:
+        self.package = package
+        self.extra = extra
+        super().__init__(
+            f"{package} is needed for this; install it with: pip install 'grapevine[{extra}]'"
+        )

@@ -1,0 +1,1 @@
+"""Cascade-size and adoption forecasts (SEISMIC, Hawkes, Bass): issue 4."""

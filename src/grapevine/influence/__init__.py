@@ -1,0 +1,1 @@
+"""Seed selection with guarantees (IMM-class, budgeted, CELF): issue 3."""

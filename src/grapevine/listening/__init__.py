@@ -1,0 +1,1 @@
+"""Listening pipelines: watch rules, negative-buzz alerts, the webcare inbox: issue 7."""

@@ -1,0 +1,1 @@
+"""Referral campaigns: links, codes, attribution, rewards, fraud checks: issue 6."""

@@ -1,0 +1,1 @@
+"""Influencer roles (connectors, mavens, salesmen) and learned edge probabilities: issue 5."""

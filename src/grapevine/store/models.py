@@ -1,0 +1,200 @@
+"""The five records of Grapevine's data model as SQLAlchemy 2 tables.
+
+Times are stored as float seconds since the Unix epoch (UTC): they go in and
+out of numpy arrays without conversion, sort and subtract directly, and mean
+the same in SQLite and PostgreSQL. Period-indexed data (survey waves) keeps
+its period number and says so in the import's notes.
+
+Every table has a natural key so that re-running an import never duplicates:
+``persons (platform, handle)``, ``ties (source, target, kind, time)``,
+``posts (platform, external_id)``, ``referral_events (campaign, idempotency_key)``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+    func,
+    literal,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from grapevine._vocabulary import POST_COUNTERS, REFERRAL_KINDS, TIE_KINDS
+
+__all__ = [
+    "POST_COUNTERS",
+    "REFERRAL_KINDS",
+    "TIE_KINDS",
+    "Base",
+    "Campaign",
+    "ImportRun",
+    "Person",
+    "PersonLink",
+    "Post",
+    "ReferralEvent",
+    "Tie",
+]
+
+
+# Constraint names that Alembic and both dialects agree on.
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+Id = BigInteger().with_variant(Integer, "sqlite")  # INTEGER PRIMARY KEY is SQLite's rowid
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+    type_annotation_map = {dict[str, Any]: JSON}
+
+
+class Person(Base):
+    """Someone on some platform; merged across platforms by explicit links only."""
+
+    __tablename__ = "persons"
+    __table_args__ = (UniqueConstraint("platform", "handle"),)
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    platform: Mapped[str] = mapped_column(String(64))
+    handle: Mapped[str] = mapped_column(String(255))
+    display_name: Mapped[str | None] = mapped_column(String(255))
+    followers: Mapped[int | None] = mapped_column(BigInteger)
+    attributes: Mapped[dict[str, Any] | None]
+
+
+class PersonLink(Base):
+    """An explicit statement that two persons are the same human."""
+
+    __tablename__ = "person_links"
+
+    person_id: Mapped[int] = mapped_column(
+        ForeignKey("persons.id", ondelete="CASCADE"), primary_key=True
+    )
+    same_as_id: Mapped[int] = mapped_column(
+        ForeignKey("persons.id", ondelete="CASCADE"), primary_key=True
+    )
+    evidence: Mapped[str | None] = mapped_column(String(255))
+
+
+class Tie(Base):
+    """A directed relation or a timed interaction between two persons."""
+
+    __tablename__ = "ties"
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    source_id: Mapped[int] = mapped_column(ForeignKey("persons.id", ondelete="CASCADE"))
+    target_id: Mapped[int] = mapped_column(ForeignKey("persons.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(16))
+    weight: Mapped[float] = mapped_column(Float, default=1.0)
+    time: Mapped[float | None] = mapped_column(Float)
+
+
+Index(
+    "uq_ties_natural_key",
+    Tie.source_id,
+    Tie.target_id,
+    Tie.kind,
+    func.coalesce(Tie.time, literal(-1.0)),
+    unique=True,
+)
+Index("ix_ties_kind_target", Tie.kind, Tie.target_id)
+
+
+class Post(Base):
+    """A post, reshare, reply or adoption; ``parent_external_id`` links a reshare to its source."""
+
+    __tablename__ = "posts"
+    __table_args__ = (
+        UniqueConstraint("platform", "external_id"),
+        Index("ix_posts_cascade", "platform", "cascade_id"),
+        Index("ix_posts_parent", "platform", "parent_external_id"),
+    )
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    platform: Mapped[str] = mapped_column(String(64))
+    external_id: Mapped[str] = mapped_column(String(255))
+    author_id: Mapped[int] = mapped_column(
+        ForeignKey("persons.id", ondelete="CASCADE"), index=True
+    )
+    time: Mapped[float | None] = mapped_column(Float)
+    text: Mapped[str | None] = mapped_column(Text)
+    language: Mapped[str | None] = mapped_column(String(16))
+    url: Mapped[str | None] = mapped_column(Text)
+    parent_external_id: Mapped[str | None] = mapped_column(String(255))
+    cascade_id: Mapped[str | None] = mapped_column(String(255))
+    likes: Mapped[int | None] = mapped_column(BigInteger)
+    reshares: Mapped[int | None] = mapped_column(BigInteger)
+    replies: Mapped[int | None] = mapped_column(BigInteger)
+    views: Mapped[int | None] = mapped_column(BigInteger)
+
+
+class Campaign(Base):
+    """A referral or seeding campaign: goal, offer, budget, window and rules."""
+
+    __tablename__ = "campaigns"
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    name: Mapped[str] = mapped_column(String(255), unique=True)
+    goal: Mapped[str | None] = mapped_column(Text)
+    offer: Mapped[dict[str, Any] | None]
+    budget: Mapped[float | None] = mapped_column(Float)
+    currency: Mapped[str | None] = mapped_column(String(3))
+    starts_at: Mapped[float | None] = mapped_column(Float)
+    ends_at: Mapped[float | None] = mapped_column(Float)
+    rules: Mapped[dict[str, Any] | None]
+
+
+class ReferralEvent(Base):
+    """One step of a referral: share, click, signup, purchase or refund."""
+
+    __tablename__ = "referral_events"
+    __table_args__ = (
+        UniqueConstraint("campaign_id", "idempotency_key"),
+        Index("ix_referral_events_campaign_kind_time", "campaign_id", "kind", "time"),
+    )
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id", ondelete="CASCADE"))
+    code: Mapped[str | None] = mapped_column(String(64), index=True)
+    referrer_id: Mapped[int | None] = mapped_column(ForeignKey("persons.id", ondelete="SET NULL"))
+    person_id: Mapped[int | None] = mapped_column(ForeignKey("persons.id", ondelete="SET NULL"))
+    kind: Mapped[str] = mapped_column(String(16))
+    time: Mapped[float] = mapped_column(Float)
+    value: Mapped[float | None] = mapped_column(Float)
+    currency: Mapped[str | None] = mapped_column(String(3))
+    ip_hash: Mapped[str | None] = mapped_column(String(64))
+    user_agent: Mapped[str | None] = mapped_column(String(512))
+    idempotency_key: Mapped[str] = mapped_column(String(255))
+
+
+class ImportRun(Base):
+    """One run of an importer: what was read, what was new, how it ended."""
+
+    __tablename__ = "import_runs"
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    source: Mapped[str] = mapped_column(Text)
+    format: Mapped[str] = mapped_column(String(32))
+    sha256: Mapped[str | None] = mapped_column(String(64))
+    started_at: Mapped[float] = mapped_column(Float)
+    finished_at: Mapped[float | None] = mapped_column(Float)
+    status: Mapped[str] = mapped_column(String(16))  # running, done, failed
+    rows_read: Mapped[int] = mapped_column(BigInteger, default=0)
+    rows_new: Mapped[int] = mapped_column(BigInteger, default=0)
+    message: Mapped[str | None] = mapped_column(Text)

@@ -1,0 +1,1 @@
+"""Language detection and multilingual sentiment: issue 7."""
