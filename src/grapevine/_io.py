@@ -74,9 +74,7 @@ def iter_line_blocks(
         yield lines, np.asarray(numbers, dtype=np.int64)
 
 
-def read_lines(
-    path: str | Path, *, comment: bytes | None = b"#"
-) -> tuple[list[bytes], np.ndarray]:
+def read_lines(path: str | Path, *, comment: bytes | None = b"#") -> tuple[list[bytes], np.ndarray]:
     """All data lines of a file and their line numbers (see :func:`iter_line_blocks`)."""
     lines: list[bytes] = []
     numbers: list[np.ndarray] = []
@@ -147,7 +145,7 @@ def _read(data: bytes, names: list[str], dtypes: dict[str, str], sep: str) -> pd
         sep=sep,
         header=None,
         names=names,
-        dtype=dtypes,  # type: ignore[arg-type]
+        dtype=dtypes,
         skip_blank_lines=False,
         keep_default_na=False,
         na_values=[""],

@@ -26,7 +26,8 @@ def check_number(
     >>> check_number(0, "k", "IMM", kind=numbers.Integral, low=1)
     Traceback (most recent call last):
     ...
-    grapevine.errors.InvalidParameter: The 'k' parameter of IMM must be an int in the range [1, inf). Got 0 instead.
+    grapevine.errors.InvalidParameter: The 'k' parameter of IMM must be an int in the range
+    [1, inf). Got 0 instead.
     """
     kind_name = "an int" if kind is numbers.Integral else "a float"
     lo = "[" if low_closed else "("

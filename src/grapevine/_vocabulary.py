@@ -22,7 +22,9 @@ research graphs. A tie points in the direction of the act: ``A retweeted B``
 is a tie from A to B; influence flows from B to A."""
 
 INTERACTION_KINDS = ("replied", "mentioned", "retweeted", "referred")
-"""Tie kinds that are acts of the source on the target's content (influence flows target → source)."""
+"""Tie kinds that are acts of the source on the target's content.
+
+Influence flows from the target to the source."""
 
 REFERRAL_KINDS = ("share", "click", "signup", "purchase", "refund")
 POST_COUNTERS = ("likes", "reshares", "replies", "views")

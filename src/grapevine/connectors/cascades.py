@@ -64,11 +64,13 @@ def _number(token: str, *, source: str, line: int, field: str) -> float:
     try:
         value = float(token)
     except ValueError:
-        raise BadInput(f"expected a number, got {token[:40]!r}", file=source, line=line,
-                       field=field) from None
+        raise BadInput(
+            f"expected a number, got {token[:40]!r}", file=source, line=line, field=field
+        ) from None
     if not np.isfinite(value):
-        raise BadInput(f"expected a finite number, got {token[:40]!r}", file=source, line=line,
-                       field=field)
+        raise BadInput(
+            f"expected a finite number, got {token[:40]!r}", file=source, line=line, field=field
+        )
     return value
 
 
@@ -94,8 +96,9 @@ def _parse_line(
             parts = tok.split(",") if fmt == "forest" else tok.split()
             if len(parts) != 2:
                 want = "user,timestamp" if fmt == "forest" else "user timestamp"
-                raise BadInput(f"expected {want!r}, got {tok[:40]!r}", file=source, line=line,
-                               field="adoption")
+                raise BadInput(
+                    f"expected {want!r}, got {tok[:40]!r}", file=source, line=line, field="adoption"
+                )
             user = _user(parts[0], source=source, line=line)
             out.append((user, _number(parts[1], source=source, line=line, field="time"), None))
         if out and max(t for _, t, _ in out) > _MS_THRESHOLD:
@@ -103,24 +106,37 @@ def _parse_line(
     elif fmt == "infvae":
         tokens = text.split()
         if len(tokens) % 2 != 1:
-            raise BadInput("expected 'seed user time user time ...' (an odd number of fields)",
-                           file=source, line=line)
+            raise BadInput(
+                "expected 'seed user time user time ...' (an odd number of fields)",
+                file=source,
+                line=line,
+            )
         out.append((_user(tokens[0], source=source, line=line), 0.0, None))
         for u, t in zip(tokens[1::2], tokens[2::2], strict=True):
-            out.append((_user(u, source=source, line=line),
-                        _number(t, source=source, line=line, field="time"), None))
+            out.append(
+                (
+                    _user(u, source=source, line=line),
+                    _number(t, source=source, line=line, field="time"),
+                    None,
+                )
+            )
     else:  # weibo
         fields = text.split("\t")
         if len(fields) != 5:
-            raise BadInput(f"expected 5 tab-separated fields, found {len(fields)}",
-                           file=source, line=line)
+            raise BadInput(
+                f"expected 5 tab-separated fields, found {len(fields)}", file=source, line=line
+            )
         published = _number(fields[2], source=source, line=line, field="publish_time")
         root = _user(fields[1], source=source, line=line)
         for tok in fields[4].split():
             path, sep, delay = tok.rpartition(":")
             if not sep:
-                raise BadInput(f"expected 'u1/u2/...:delay', got {tok[:40]!r}", file=source,
-                               line=line, field="paths")
+                raise BadInput(
+                    f"expected 'u1/u2/...:delay', got {tok[:40]!r}",
+                    file=source,
+                    line=line,
+                    field="paths",
+                )
             users = [_user(u, source=source, line=line) for u in path.split("/")]
             dt = _number(delay, source=source, line=line, field="delay")
             parent = users[-2] if len(users) > 1 else None
@@ -181,7 +197,10 @@ def read_cascades(
 def _batch(
     rows: list[tuple[str, str, float, str | None, str]], platform: str, lines: int, repeats: int
 ) -> Batch:
-    frame = pd.DataFrame(rows, columns=["external_id", "author", "time", "parent_external_id",
-                                        "cascade_id"])
-    notes = [f"{repeats:,} repeated adoptions (same user, same cascade) kept once"] if repeats else []
+    frame = pd.DataFrame(
+        rows, columns=["external_id", "author", "time", "parent_external_id", "cascade_id"]
+    )
+    notes = (
+        [f"{repeats:,} repeated adoptions (same user, same cascade) kept once"] if repeats else []
+    )
     return Batch(platform=platform, rows=lines, posts=frame, notes=notes)

@@ -9,9 +9,9 @@ import numpy as np
 import pandas as pd
 
 from grapevine._validation import check_choice
+from grapevine._vocabulary import TIE_KINDS
 from grapevine.connectors._records import Batch
 from grapevine.graph import read_edgelist
-from grapevine._vocabulary import TIE_KINDS
 
 __all__ = ["read_edges"]
 
@@ -36,8 +36,9 @@ def read_edges(
     edges = read_edgelist(path)
     notes = list(edges.notes)
     if edges.header == "counts" and edges.declared:
-        notes.append(f"first line read as counts: {edges.declared[0]:,} nodes, "
-                     f"{edges.declared[1]:,} edges")
+        notes.append(
+            f"first line read as counts: {edges.declared[0]:,} nodes, {edges.declared[1]:,} edges"
+        )
     frame = pd.DataFrame(
         {
             "source": edges.sources.astype(str),
@@ -47,9 +48,7 @@ def read_edges(
     )
     loops = (frame["source"] == frame["target"]).to_numpy()
     if loops.any():
-        notes.append(
-            f"{int(loops.sum()):,} self-loops " + ("kept" if self_loops else "dropped")
-        )
+        notes.append(f"{int(loops.sum()):,} self-loops " + ("kept" if self_loops else "dropped"))
         if not self_loops:
             frame = frame[~loops]
     if not directed:

@@ -32,7 +32,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal
 
-import numpy as np
 import pandas as pd
 
 from grapevine._io import open_binary
@@ -50,8 +49,21 @@ _REQUIRED = {"persons": ("id",), "ties": ("source", "target"), "posts": ("id", "
 _KNOWN = {
     "persons": ("id", "platform", "display_name", "followers"),
     "ties": ("source", "target", "kind", "weight", "time", "platform"),
-    "posts": ("id", "author", "time", "text", "language", "url", "parent", "cascade",
-              "likes", "reshares", "replies", "views", "platform"),
+    "posts": (
+        "id",
+        "author",
+        "time",
+        "text",
+        "language",
+        "url",
+        "parent",
+        "cascade",
+        "likes",
+        "reshares",
+        "replies",
+        "views",
+        "platform",
+    ),
 }
 
 
@@ -94,16 +106,20 @@ def _rows_csv(path: str | Path) -> Iterator[tuple[int, dict[str, str]]]:
                 raise BadInput("empty file (expected a header row)", file=source, line=1)
             header = [h.strip().lstrip("\ufeff") for h in header]
             if len(set(header)) != len(header):
-                raise BadInput(f"repeated column names in the header: {header}", file=source,
-                               line=1)
+                raise BadInput(
+                    f"repeated column names in the header: {header}", file=source, line=1
+                )
             start = reader.line_num
             for row in reader:
                 if not row or all(not c.strip() for c in row):
                     start = reader.line_num
                     continue
                 if len(row) != len(header):
-                    raise BadInput(f"expected {len(header)} fields, found {len(row)}",
-                                   file=source, line=start + 1)
+                    raise BadInput(
+                        f"expected {len(header)} fields, found {len(row)}",
+                        file=source,
+                        line=start + 1,
+                    )
                 yield start + 1, dict(zip(header, row, strict=True))
                 start = reader.line_num
         except UnicodeDecodeError as exc:
@@ -121,11 +137,13 @@ def _rows_jsonl(path: str | Path) -> Iterator[tuple[int, dict[str, Any]]]:
             try:
                 obj = json.loads(line)
             except UnicodeDecodeError as exc:
-                raise BadInput(f"not valid UTF-8 (byte {exc.start})", file=source,
-                               line=number) from None
+                raise BadInput(
+                    f"not valid UTF-8 (byte {exc.start})", file=source, line=number
+                ) from None
             except json.JSONDecodeError as exc:
-                raise BadInput(f"invalid JSON: {exc.msg} (column {exc.colno})", file=source,
-                               line=number) from None
+                raise BadInput(
+                    f"invalid JSON: {exc.msg} (column {exc.colno})", file=source, line=number
+                ) from None
             if not isinstance(obj, dict):
                 raise BadInput("expected a JSON object per line", file=source, line=number)
             yield number, obj
@@ -143,8 +161,9 @@ def read_csv_checked(path: str | Path, *, required: Sequence[str]) -> pd.DataFra
         raise BadInput("no rows after the header", file=str(path))
     missing = [c for c in required if c not in rows[0][1]]
     if missing:
-        raise BadInput(f"missing column(s) {missing}; found {list(rows[0][1])}", file=str(path),
-                       line=1)
+        raise BadInput(
+            f"missing column(s) {missing}; found {list(rows[0][1])}", file=str(path), line=1
+        )
     frame = pd.DataFrame([r for _, r in rows])
     frame["_line"] = [n for n, _ in rows]
     return frame
@@ -165,8 +184,9 @@ def _text(value: Any, *, source: str, line: int, field: str, required: bool) -> 
     return text
 
 
-def _number(value: Any, *, source: str, line: int, field: str, integer: bool = False,
-            low: float = -math.inf) -> float | None:
+def _number(
+    value: Any, *, source: str, line: int, field: str, integer: bool = False, low: float = -math.inf
+) -> float | None:
     if value is None or value == "":
         return None
     try:
@@ -174,12 +194,17 @@ def _number(value: Any, *, source: str, line: int, field: str, integer: bool = F
             raise ValueError
         number = float(value)
     except (TypeError, ValueError):
-        raise BadInput(f"expected a number, got {str(value)[:40]!r}", file=source, line=line,
-                       field=field) from None
+        raise BadInput(
+            f"expected a number, got {str(value)[:40]!r}", file=source, line=line, field=field
+        ) from None
     if not math.isfinite(number) or number < low or (integer and not number.is_integer()):
         what = "a whole number" if integer else "a finite number"
-        raise BadInput(f"expected {what} >= {low:g}, got {str(value)[:40]!r}", file=source,
-                       line=line, field=field)
+        raise BadInput(
+            f"expected {what} >= {low:g}, got {str(value)[:40]!r}",
+            file=source,
+            line=line,
+            field=field,
+        )
     return number
 
 
@@ -187,8 +212,12 @@ def _time(value: Any, *, source: str, line: int) -> float | None:
     try:
         return parse_time(value)
     except (ValueError, TypeError, OverflowError):
-        raise BadInput(f"expected Unix seconds or an ISO 8601 time, got {str(value)[:40]!r}",
-                       file=source, line=line, field="time") from None
+        raise BadInput(
+            f"expected Unix seconds or an ISO 8601 time, got {str(value)[:40]!r}",
+            file=source,
+            line=line,
+            field="time",
+        ) from None
 
 
 def read_records(
@@ -216,8 +245,11 @@ def read_records(
             if not _is_jsonl(path):
                 missing = [c for c in _REQUIRED[kind] if c not in row]
                 if missing:
-                    raise BadInput(f"missing column(s) {missing} for {kind}; found {list(row)}",
-                                   file=source, line=1)
+                    raise BadInput(
+                        f"missing column(s) {missing} for {kind}; found {list(row)}",
+                        file=source,
+                        line=1,
+                    )
             checked_header = True
         block.append((number, row))
         if len(block) >= batch_size:
@@ -227,8 +259,13 @@ def read_records(
         yield _convert(block, kind, source, platform, tie_kind)
 
 
-def _convert(block: list[tuple[int, dict[str, Any]]], kind: RecordKind, source: str,
-             platform: str, tie_kind: str) -> Batch:
+def _convert(
+    block: list[tuple[int, dict[str, Any]]],
+    kind: RecordKind,
+    source: str,
+    platform: str,
+    tie_kind: str,
+) -> Batch:
     out: list[dict[str, Any]] = []
     for line, row in block:
         for key in _REQUIRED[kind]:
@@ -236,34 +273,48 @@ def _convert(block: list[tuple[int, dict[str, Any]]], kind: RecordKind, source: 
                 raise BadInput("missing", file=source, line=line, field=key)
         row_platform = row.get("platform")
         if row_platform not in (None, "", platform):
-            raise BadInput(f"platform {row_platform!r} differs from this import's {platform!r} "
-                           "(import each platform separately with --platform)", file=source,
-                           line=line, field="platform")
-        kw = {"source": source, "line": line}
+            raise BadInput(
+                f"platform {row_platform!r} differs from this import's {platform!r} "
+                "(import each platform separately with --platform)",
+                file=source,
+                line=line,
+                field="platform",
+            )
+        kw: dict[str, Any] = {"source": source, "line": line}
         if kind == "persons":
-            attrs = {k: v for k, v in row.items() if k not in _KNOWN["persons"]
-                     and v not in (None, "")}
+            attrs = {
+                k: v for k, v in row.items() if k not in _KNOWN["persons"] and v not in (None, "")
+            }
             followers = _number(row.get("followers"), **kw, field="followers", integer=True, low=0)
-            out.append({
-                "handle": _text(row["id"], **kw, field="id", required=True),
-                "display_name": _text(row.get("display_name"), **kw, field="display_name",
-                                      required=False),
-                "followers": followers,
-                "attributes": attrs or None,
-            })
+            out.append(
+                {
+                    "handle": _text(row["id"], **kw, field="id", required=True),
+                    "display_name": _text(
+                        row.get("display_name"), **kw, field="display_name", required=False
+                    ),
+                    "followers": followers,
+                    "attributes": attrs or None,
+                }
+            )
         elif kind == "ties":
             k = _text(row.get("kind"), **kw, field="kind", required=False) or tie_kind
             if k not in TIE_KINDS:
-                raise BadInput(f"unknown tie kind {k!r}; expected one of {', '.join(TIE_KINDS)}",
-                               file=source, line=line, field="kind")
+                raise BadInput(
+                    f"unknown tie kind {k!r}; expected one of {', '.join(TIE_KINDS)}",
+                    file=source,
+                    line=line,
+                    field="kind",
+                )
             weight = _number(row.get("weight"), **kw, field="weight")
-            out.append({
-                "source": _text(row["source"], **kw, field="source", required=True),
-                "target": _text(row["target"], **kw, field="target", required=True),
-                "kind": k,
-                "weight": 1.0 if weight is None else weight,
-                "time": _time(row.get("time"), **kw),
-            })
+            out.append(
+                {
+                    "source": _text(row["source"], **kw, field="source", required=True),
+                    "target": _text(row["target"], **kw, field="target", required=True),
+                    "kind": k,
+                    "weight": 1.0 if weight is None else weight,
+                    "time": _time(row.get("time"), **kw),
+                }
+            )
         else:
             rec: dict[str, Any] = {
                 "external_id": _text(row["id"], **kw, field="id", required=True),
@@ -272,15 +323,20 @@ def _convert(block: list[tuple[int, dict[str, Any]]], kind: RecordKind, source: 
                 "text": _text(row.get("text"), **kw, field="text", required=False),
                 "language": _text(row.get("language"), **kw, field="language", required=False),
                 "url": _text(row.get("url"), **kw, field="url", required=False),
-                "parent_external_id": _text(row.get("parent"), **kw, field="parent",
-                                            required=False),
+                "parent_external_id": _text(
+                    row.get("parent"), **kw, field="parent", required=False
+                ),
                 "cascade_id": _text(row.get("cascade"), **kw, field="cascade", required=False),
             }
             for counter in ("likes", "reshares", "replies", "views"):
                 rec[counter] = _number(row.get(counter), **kw, field=counter, integer=True, low=0)
             if rec["language"] is not None and len(rec["language"]) > 16:
-                raise BadInput("a language code is at most 16 characters", file=source,
-                               line=line, field="language")
+                raise BadInput(
+                    "a language code is at most 16 characters",
+                    file=source,
+                    line=line,
+                    field="language",
+                )
             out.append(rec)
     frame = pd.DataFrame(out)
     if kind == "ties":

@@ -53,24 +53,35 @@ def read_netdiffuser(
     bad = toa.isna() & ~table["toa"].isin(["", "NA"])
     if bad.any():
         i = int(np.argmax(bad.to_numpy()))
-        raise BadInput(f"expected a number, got {table['toa'].iat[i]!r}", file=src,
-                       line=int(table["_line"].iat[i]), field="toa")
+        raise BadInput(
+            f"expected a number, got {table['toa'].iat[i]!r}",
+            file=src,
+            line=int(table["_line"].iat[i]),
+            field="toa",
+        )
     never = censored if censored is not None else float(toa.max())
     adopted = toa.notna() & (toa < never)
     notes = [f"toa = {never:g} read as 'never adopted' ({int((~adopted).sum()):,} persons)"]
     extra = [c for c in table.columns if c not in ("node", "toa", "_line")]
-    attributes = [
-        {**{c: _scalar(row[c]) for c in extra}, "toa": None if pd.isna(t) else float(t)}
-        for row, t in zip(table[extra].to_dict("records"), toa.tolist(), strict=True)
-    ] if extra else [{"toa": None if pd.isna(t) else float(t)} for t in toa.tolist()]
-    persons = pd.DataFrame({"handle": node, "display_name": None, "followers": np.nan,
-                            "attributes": attributes})
-    posts = pd.DataFrame({
-        "external_id": innovation + "/" + node[adopted],
-        "author": node[adopted],
-        "time": toa[adopted].astype(float),
-        "cascade_id": innovation,
-    })
+    attributes = (
+        [
+            {**{c: _scalar(row[c]) for c in extra}, "toa": None if pd.isna(t) else float(t)}
+            for row, t in zip(table[extra].to_dict("records"), toa.tolist(), strict=True)
+        ]
+        if extra
+        else [{"toa": None if pd.isna(t) else float(t)} for t in toa.tolist()]
+    )
+    persons = pd.DataFrame(
+        {"handle": node, "display_name": None, "followers": np.nan, "attributes": attributes}
+    )
+    posts = pd.DataFrame(
+        {
+            "external_id": innovation + "/" + node[adopted],
+            "author": node[adopted],
+            "time": toa[adopted].astype(float),
+            "cascade_id": innovation,
+        }
+    )
     ties = None
     if edges is not None:
         e = read_csv_checked(edges, required=("ego", "alter"))
@@ -79,15 +90,32 @@ def read_netdiffuser(
         if empty.any():
             i = int(np.argmax(empty))
             raise BadInput("empty ego or alter", file=str(edges), line=int(e["_line"].iat[i]))
-        dyads = pd.DataFrame({"source": ego, "target": alter}).groupby(
-            ["source", "target"], as_index=False, sort=False).size()
-        notes.append(f"{len(e):,} nominations form {len(dyads):,} distinct dyads "
-                     "(weight = number of relations naming the dyad)")
-        ties = pd.DataFrame({"source": dyads["source"], "target": dyads["target"],
-                             "kind": "nominated", "weight": dyads["size"].astype(float),
-                             "time": np.nan})
-    yield Batch(platform=platform, rows=len(table) + (0 if ties is None else len(ties)),
-                persons=persons, posts=posts, ties=ties, notes=notes)
+        dyads = (
+            pd.DataFrame({"source": ego, "target": alter})
+            .groupby(["source", "target"], as_index=False, sort=False)
+            .size()
+        )
+        notes.append(
+            f"{len(e):,} nominations form {len(dyads):,} distinct dyads "
+            "(weight = number of relations naming the dyad)"
+        )
+        ties = pd.DataFrame(
+            {
+                "source": dyads["source"],
+                "target": dyads["target"],
+                "kind": "nominated",
+                "weight": dyads["size"].astype(float),
+                "time": np.nan,
+            }
+        )
+    yield Batch(
+        platform=platform,
+        rows=len(table) + (0 if ties is None else len(ties)),
+        persons=persons,
+        posts=posts,
+        ties=ties,
+        notes=notes,
+    )
 
 
 def _scalar(value: object) -> object:

@@ -37,7 +37,9 @@ def write_gexf(
             from grapevine.errors import InvalidParameter
 
             raise InvalidParameter(
-                "node_attributes", "write_gexf", f"arrays of length {graph.n_nodes}",
+                "node_attributes",
+                "write_gexf",
+                f"arrays of length {graph.n_nodes}",
                 f"{name}: {len(values)}",
             )
     mode = "directed" if graph.directed else "undirected"
@@ -46,7 +48,7 @@ def write_gexf(
         out.write('<?xml version="1.0" encoding="UTF-8"?>\n')
         out.write(
             '<gexf xmlns="http://gexf.net/1.3" version="1.3">\n'
-            '  <meta><creator>Grapevine</creator></meta>\n'
+            "  <meta><creator>Grapevine</creator></meta>\n"
             f'  <graph mode="static" defaultedgetype="{mode}">\n'
         )
         if attrs:
@@ -81,9 +83,15 @@ def write_gexf(
             w = graph.weights
         ids = np.arange(len(src)).astype(str).astype(object)
         rows = (
-            '      <edge id="' + ids + '" source="' + src.astype(str).astype(object)
-            + '" target="' + dst.astype(str).astype(object) + '" weight="'
-            + w.astype(str).astype(object) + '"/>'
+            '      <edge id="'
+            + ids
+            + '" source="'
+            + src.astype(str).astype(object)
+            + '" target="'
+            + dst.astype(str).astype(object)
+            + '" weight="'
+            + w.astype(str).astype(object)
+            + '"/>'
         )
         out.write("\n".join(rows.tolist()))
         out.write("\n    </edges>\n  </graph>\n</gexf>\n")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -105,7 +106,11 @@ class Graph:
         self.indptr = indptr
         self.indices = indices
         self.weights = weights
-        self.ids = np.arange(n) if ids is None else np.asarray(list(ids) if not hasattr(ids, "__len__") else ids)
+        self.ids = (
+            np.arange(n)
+            if ids is None
+            else np.asarray(list(ids) if not hasattr(ids, "__len__") else ids)
+        )
         if len(self.ids) != n:
             raise InvalidParameter("ids", "Graph", f"{n} labels", len(self.ids))
         self.directed = directed
@@ -194,6 +199,7 @@ class Graph:
         first[1:] = key[1:] != key[:-1]
         group = np.cumsum(first) - 1
         uniq_key = key[first]
+        wu: np.ndarray
         if multi_edges == "sum":
             wu = np.bincount(group, weights=w, minlength=len(uniq_key))
         elif multi_edges == "max":
@@ -249,7 +255,9 @@ class Graph:
         for col in (source, target) + ((weight,) if weight else ()):
             if col not in frame.columns:
                 raise InvalidParameter(
-                    "frame", "Graph.from_pandas", f"a DataFrame with a {col!r} column",
+                    "frame",
+                    "Graph.from_pandas",
+                    f"a DataFrame with a {col!r} column",
                     list(frame.columns),
                 )
         return cls.from_arrays(
@@ -281,10 +289,16 @@ class Graph:
         edges = read_edgelist(path, header=header)
         use_w = edges.weights if (weighted is None or weighted) else None
         if weighted and edges.weights is None:
-            raise InvalidParameter("weighted", "Graph.from_edgelist", "False for a file with two columns", True)
+            raise InvalidParameter(
+                "weighted", "Graph.from_edgelist", "False for a file with two columns", True
+            )
         return cls.from_arrays(
-            edges.sources, edges.targets, use_w, directed=directed,
-            multi_edges=multi_edges, self_loops=self_loops,
+            edges.sources,
+            edges.targets,
+            use_w,
+            directed=directed,
+            multi_edges=multi_edges,
+            self_loops=self_loops,
         )
 
     # ------------------------------------------------------------------ basic facts
@@ -321,14 +335,12 @@ class Graph:
             self._index = pd.Index(self.ids)
         arr = np.atleast_1d(np.asarray(labels))
         if self.ids.dtype.kind in "iu" and arr.dtype.kind in "OUS":
-            try:
+            with contextlib.suppress(ValueError):
                 arr = arr.astype(np.int64)
-            except ValueError:
-                pass
         pos = self._index.get_indexer(arr)
         if (pos < 0).any():
             raise UnknownPerson(arr[np.argmax(pos < 0)].item())
-        return pos.astype(np.int64)
+        return np.asarray(pos, dtype=np.int64)
 
     def _node(self, node: Any) -> int:
         return int(self.index_of([node])[0])
@@ -336,13 +348,13 @@ class Graph:
     def out_neighbors(self, node: Any) -> np.ndarray:
         """Labels of the nodes ``node`` points to."""
         u = self._node(node)
-        return self.ids[self.indices[self.indptr[u] : self.indptr[u + 1]]]
+        return np.asarray(self.ids[self.indices[self.indptr[u] : self.indptr[u + 1]]])
 
     def in_neighbors(self, node: Any) -> np.ndarray:
         """Labels of the nodes pointing to ``node``."""
         v = self._node(node)
         in_ptr, in_idx, _ = self.transpose()
-        return self.ids[in_idx[in_ptr[v] : in_ptr[v + 1]]]
+        return np.asarray(self.ids[in_idx[in_ptr[v] : in_ptr[v + 1]]])
 
     def transpose(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """The in-CSR: ``(in_indptr, in_sources, edge_ids)``.
@@ -369,7 +381,7 @@ class Graph:
         social network. KDD 2003.
         """
         indeg = self.in_degree().astype(np.float64)
-        return (1.0 / indeg[self.indices]).astype(np.float32)
+        return np.asarray(1.0 / indeg[self.indices], dtype=np.float32)
 
     def trivalency(
         self, values: tuple[float, ...] = (0.1, 0.01, 0.001), *, random_state: int | None = None
@@ -392,7 +404,9 @@ class Graph:
         self, model: str = "wc", *, p: float = 0.01, random_state: int | None = None
     ) -> np.ndarray:
         """Edge probabilities by name: ``"wc"``, ``"trivalency"``, ``"uniform"`` or ``"weight"``."""
-        check_choice(model, "model", "Graph.probabilities", ("wc", "trivalency", "uniform", "weight"))
+        check_choice(
+            model, "model", "Graph.probabilities", ("wc", "trivalency", "uniform", "weight")
+        )
         if model == "wc":
             return self.weighted_cascade()
         if model == "trivalency":
@@ -401,7 +415,9 @@ class Graph:
             return self.uniform(p)
         if self.weights.size and (self.weights.min() < 0 or self.weights.max() > 1):
             raise InvalidParameter(
-                "model", "Graph.probabilities", "'weight' only when weights lie in [0, 1]",
+                "model",
+                "Graph.probabilities",
+                "'weight' only when weights lie in [0, 1]",
                 model,
             )
         return self.weights.copy()

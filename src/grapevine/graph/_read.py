@@ -153,9 +153,7 @@ def read_edgelist(
             frame = _parse_edges(lines, numbers, source, sep, weighted)
             declared = None
     if kind == "counts" and declared is not None and declared[1] != len(frame):
-        notes.append(
-            f"the header declares {declared[1]:,} edges but the file holds {len(frame):,}"
-        )
+        notes.append(f"the header declares {declared[1]:,} edges but the file holds {len(frame):,}")
     if names_in_file is not None and len(names_in_file) >= 3 and weighted:
         notes.append(f"third column {names_in_file[2]!r} read as the edge weight")
     weights = frame["weight"].to_numpy(dtype=np.float64) if weighted else None
@@ -239,6 +237,10 @@ def _read_adjacency(lines: list[bytes], numbers: np.ndarray, source: str) -> Edg
         raise BadInput("empty neighbour in the list", file=source)
     sources = np.repeat(np.asarray(heads, dtype=np.int64), counts)
     return EdgeList(
-        sources=sources, targets=targets, weights=None, lines=repeated, source=source,
+        sources=sources,
+        targets=targets,
+        weights=None,
+        lines=repeated,
+        source=source,
         header="none",
     )

@@ -35,20 +35,48 @@ class Format:
 FORMATS: dict[str, Format] = {
     f.name: f
     for f in (
-        Format("higgs", read_higgs, "higgs",
-               "SNAP Higgs Twitter activity stream (userA userB time RT|MT|RE)"),
-        Format("edges", read_edges, "graph",
-               "edge list: SNAP, 'u v [w]', 'n m' header, CSV/TSV with header, 'u:v1,v2' lines"),
-        Format("cascades", read_cascades, "cascades",
-               "cascade file: FOREST, MS-HGAT, Inf-VAE or DeepHawkes/CasFlow Weibo (auto-detected)"),
-        Format("netdiffuser", read_netdiffuser, "netdiffuser",
-               "netdiffuseR node table with time of adoption (node,toa,...) [+ --edges ego,alter]"),
-        Format("persons", lambda p, **kw: read_records(p, "persons", **kw), "generic",
-               "generic persons CSV/JSONL (id, display_name, followers, ...)"),
-        Format("ties", lambda p, **kw: read_records(p, "ties", **kw), "generic",
-               "generic ties CSV/JSONL (source, target, kind, weight, time)"),
-        Format("posts", lambda p, **kw: read_records(p, "posts", **kw), "generic",
-               "generic posts CSV/JSONL (id, author, time, text, language, url, parent, ...)"),
+        Format(
+            "higgs",
+            read_higgs,
+            "higgs",
+            "SNAP Higgs Twitter activity stream (userA userB time RT|MT|RE)",
+        ),
+        Format(
+            "edges",
+            read_edges,
+            "graph",
+            "edge list: SNAP, 'u v [w]', 'n m' header, CSV/TSV with header, 'u:v1,v2' lines",
+        ),
+        Format(
+            "cascades",
+            read_cascades,
+            "cascades",
+            "cascade file: FOREST, MS-HGAT, Inf-VAE or DeepHawkes/CasFlow Weibo (auto-detected)",
+        ),
+        Format(
+            "netdiffuser",
+            read_netdiffuser,
+            "netdiffuser",
+            "netdiffuseR node table with time of adoption (node,toa,...) [+ --edges ego,alter]",
+        ),
+        Format(
+            "persons",
+            lambda p, **kw: read_records(p, "persons", **kw),
+            "generic",
+            "generic persons CSV/JSONL (id, display_name, followers, ...)",
+        ),
+        Format(
+            "ties",
+            lambda p, **kw: read_records(p, "ties", **kw),
+            "generic",
+            "generic ties CSV/JSONL (source, target, kind, weight, time)",
+        ),
+        Format(
+            "posts",
+            lambda p, **kw: read_records(p, "posts", **kw),
+            "generic",
+            "generic posts CSV/JSONL (id, author, time, text, language, url, parent, ...)",
+        ),
     )
 }
 
@@ -96,7 +124,5 @@ def import_file(
         from grapevine.config import get_settings
 
         batch_size = get_settings().batch_size
-    batches = fmt.reader(
-        path, batch_size=batch_size, platform=platform or fmt.platform, **options
-    )
+    batches = fmt.reader(path, batch_size=batch_size, platform=platform or fmt.platform, **options)
     return store.import_batches(batches, source=str(path), format=format, on_batch=on_batch)

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import Engine, func, select, text, update
+from sqlalchemy import Engine, func, insert, select, text, update
 from sqlalchemy.exc import SQLAlchemyError
 
 from grapevine._validation import check_choice
@@ -132,13 +132,21 @@ class Store:
         digest = _sha256(path) if path.is_file() else None
         with self.engine.begin() as conn:
             run_id = conn.execute(
-                ImportRun.__table__.insert().values(
-                    source=source, format=format, sha256=digest, started_at=started,
-                    status="running", rows_read=0, rows_new=0,
-                ).returning(ImportRun.id)
+                insert(ImportRun)
+                .values(
+                    source=source,
+                    format=format,
+                    sha256=digest,
+                    started_at=started,
+                    status="running",
+                    rows_read=0,
+                    rows_new=0,
+                )
+                .returning(ImportRun.id)
             ).scalar_one()
-        report = ImportReport(source=source, format=format,
-                              new={"persons": 0, "ties": 0, "posts": 0})
+        report = ImportReport(
+            source=source, format=format, new={"persons": 0, "ties": 0, "posts": 0}
+        )
         status, message = "failed", None
         try:
             for batch in batches:
@@ -161,8 +169,12 @@ class Store:
             report.seconds = _time.time() - started
             with self.engine.begin() as conn:
                 conn.execute(
-                    update(ImportRun).where(ImportRun.id == run_id).values(
-                        finished_at=_time.time(), status=status, rows_read=report.rows_read,
+                    update(ImportRun)
+                    .where(ImportRun.id == run_id)
+                    .values(
+                        finished_at=_time.time(),
+                        status=status,
+                        rows_read=report.rows_read,
                         rows_new=sum(report.new.values()),
                         message=message or ("; ".join(report.notes) or None),
                     )
@@ -174,29 +186,50 @@ class Store:
         """What the store holds: counts per platform and kind, time spans, import runs."""
         with self.engine.connect() as conn:
             persons = conn.execute(
-                select(Person.platform, func.count()).group_by(Person.platform)
+                select(Person.platform, func.count())
+                .group_by(Person.platform)
                 .order_by(Person.platform)
             ).all()
             ties = conn.execute(
-                select(Person.platform, Tie.kind, func.count(), func.count(Tie.time),
-                       func.min(Tie.time), func.max(Tie.time))
+                select(
+                    Person.platform,
+                    Tie.kind,
+                    func.count(),
+                    func.count(Tie.time),
+                    func.min(Tie.time),
+                    func.max(Tie.time),
+                )
                 .join(Person, Person.id == Tie.source_id)
-                .group_by(Person.platform, Tie.kind).order_by(Person.platform, Tie.kind)
+                .group_by(Person.platform, Tie.kind)
+                .order_by(Person.platform, Tie.kind)
             ).all()
             posts = conn.execute(
-                select(Post.platform, func.count(), func.count(func.distinct(Post.cascade_id)),
-                       func.count(Post.parent_external_id), func.min(Post.time),
-                       func.max(Post.time))
-                .group_by(Post.platform).order_by(Post.platform)
+                select(
+                    Post.platform,
+                    func.count(),
+                    func.count(func.distinct(Post.cascade_id)),
+                    func.count(Post.parent_external_id),
+                    func.min(Post.time),
+                    func.max(Post.time),
+                )
+                .group_by(Post.platform)
+                .order_by(Post.platform)
             ).all()
             counts = {
                 name: conn.execute(text(f"SELECT count(*) FROM {name}")).scalar_one()
                 for name in ("campaigns", "referral_events")
             }
             runs = conn.execute(
-                select(ImportRun.source, ImportRun.format, ImportRun.status, ImportRun.rows_read,
-                       ImportRun.rows_new, ImportRun.finished_at)
-                .order_by(ImportRun.id.desc()).limit(10)
+                select(
+                    ImportRun.source,
+                    ImportRun.format,
+                    ImportRun.status,
+                    ImportRun.rows_read,
+                    ImportRun.rows_new,
+                    ImportRun.finished_at,
+                )
+                .order_by(ImportRun.id.desc())
+                .limit(10)
             ).all()
         return {
             "url": self.url,
@@ -206,15 +239,27 @@ class Store:
                 for p, k, c, ct, t0, t1 in ties
             ],
             "posts": [
-                {"platform": p, "count": c, "cascades": nc, "with_parent": npar, "first": t0,
-                 "last": t1}
+                {
+                    "platform": p,
+                    "count": c,
+                    "cascades": nc,
+                    "with_parent": npar,
+                    "first": t0,
+                    "last": t1,
+                }
                 for p, c, nc, npar, t0, t1 in posts
             ],
             "campaigns": counts["campaigns"],
             "referral_events": counts["referral_events"],
             "imports": [
-                {"source": s, "format": f, "status": st, "rows_read": r, "rows_new": n,
-                 "finished_at": t}
+                {
+                    "source": s,
+                    "format": f,
+                    "status": st,
+                    "rows_read": r,
+                    "rows_new": n,
+                    "finished_at": t,
+                }
                 for s, f, st, r, n, t in runs
             ],
         }
@@ -264,8 +309,17 @@ class Store:
             sql += " WHERE " + " AND ".join(where)
         with self.engine.connect() as conn:
             rows = conn.execute(text(sql), params).all()
-        cols = ["platform", "external_id", "author", "time", "text", "language", "url",
-                "parent_external_id", "cascade_id"]
+        cols = [
+            "platform",
+            "external_id",
+            "author",
+            "time",
+            "text",
+            "language",
+            "url",
+            "parent_external_id",
+            "cascade_id",
+        ]
         frame = pd.DataFrame(rows, columns=cols)
         frame["time"] = frame["time"].astype(np.float64)
         return frame

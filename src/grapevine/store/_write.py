@@ -46,9 +46,7 @@ _STAGE = {
 class WriteResult:
     """New rows written per table (rows already present are not counted)."""
 
-    new: dict[str, int] = field(
-        default_factory=lambda: {"persons": 0, "ties": 0, "posts": 0}
-    )
+    new: dict[str, int] = field(default_factory=lambda: {"persons": 0, "ties": 0, "posts": 0})
 
     def add(self, other: WriteResult) -> None:
         for k, v in other.new.items():
@@ -80,8 +78,14 @@ def _column_values(frame: pd.DataFrame, columns: Sequence[str]) -> list[tuple[An
             continue
         s = frame[c]
         if c == "attributes":
-            cols.append([None if v is None or (isinstance(v, float) and np.isnan(v))
-                         else json.dumps(v, sort_keys=True, default=str) for v in s.tolist()])
+            cols.append(
+                [
+                    None
+                    if v is None or (isinstance(v, float) and np.isnan(v))
+                    else json.dumps(v, sort_keys=True, default=str)
+                    for v in s.tolist()
+                ]
+            )
         elif s.dtype.kind == "f":
             values = s.to_numpy()
             obj = values.astype(object)
@@ -100,10 +104,11 @@ def _stage(conn: Connection, table: str, frame: pd.DataFrame) -> None:
     if not rows:
         return
     if conn.dialect.name == "postgresql":
-        raw = conn.connection.driver_connection
-        with raw.cursor() as cur, cur.copy(  # type: ignore[union-attr]
-            f"COPY {table} ({', '.join(columns)}) FROM STDIN"
-        ) as copy:
+        raw: Any = conn.connection.driver_connection
+        with (
+            raw.cursor() as cur,
+            cur.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy,
+        ):
             for row in rows:
                 copy.write_row(row)
     else:

@@ -1,0 +1,1 @@
+"""The ``grapevine`` command line (typer + rich): a thin shell over the library."""

@@ -1,0 +1,106 @@
+"""Rendering library results for the terminal."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from typing import Any
+
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    SpinnerColumn,
+    TextColumn,
+    TimeElapsedColumn,
+)
+from rich.table import Table
+
+from grapevine.connectors import Batch
+from grapevine.store import ImportReport, WriteResult
+
+console = Console()
+errors = Console(stderr=True)
+
+
+def when(t: float | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
+    """A Unix time as ``YYYY-MM-DD HH:MM`` UTC (or another strftime format)."""
+    if t is None:
+        return "-"
+    return datetime.fromtimestamp(t, tz=UTC).strftime(fmt)
+
+
+@contextmanager
+def import_progress(label: str) -> Iterator[Any]:
+    """A rich progress display fed by ``on_batch`` callbacks."""
+    with Progress(
+        SpinnerColumn(),
+        TextColumn("[bold]{task.description}"),
+        BarColumn(bar_width=None),
+        MofNCompleteColumn(),
+        TextColumn("rows, {task.fields[new]:,} new records"),
+        TimeElapsedColumn(),
+        console=console,
+        transient=False,
+    ) as progress:
+        task = progress.add_task(label, total=None, new=0)
+        state = {"new": 0}
+
+        def on_batch(batch: Batch, result: WriteResult) -> None:
+            state["new"] += result.total
+            progress.update(task, advance=batch.rows, new=state["new"])
+
+        yield on_batch
+        progress.update(task, total=progress.tasks[0].completed)
+
+
+def import_report(report: ImportReport) -> None:
+    """Print what an import did."""
+    new = ", ".join(f"{v:,} {k}" for k, v in report.new.items() if v) or "nothing new"
+    console.print(
+        f"[green]imported[/] {report.rows_read:,} rows from {report.source} in "
+        f"{report.seconds:.1f} s ({report.rows_per_second:,.0f} rows/s): {new}"
+    )
+    for note in dict.fromkeys(report.notes):
+        console.print(f"  [yellow]note:[/] {note}")
+
+
+def summary_tables(summary: dict[str, Any]) -> list[Table]:
+    """The store summary as rich tables."""
+    out: list[Table] = []
+    persons = Table(title="Persons", title_justify="left")
+    persons.add_column("platform")
+    persons.add_column("persons", justify="right")
+    for row in summary["persons"]:
+        persons.add_row(row["platform"], f"{row['count']:,}")
+    out.append(persons)
+    ties = Table(title="Ties", title_justify="left")
+    for col in ("platform", "kind", "ties", "timed", "first", "last"):
+        ties.add_column(col, justify="right" if col in ("ties", "timed") else "left")
+    for row in summary["ties"]:
+        ties.add_row(
+            row["platform"],
+            row["kind"],
+            f"{row['count']:,}",
+            f"{row['timed']:,}",
+            when(row["first"]),
+            when(row["last"]),
+        )
+    out.append(ties)
+    if summary["posts"]:
+        posts = Table(title="Posts", title_justify="left")
+        for col in ("platform", "posts", "cascades", "with parent", "first", "last"):
+            posts.add_column(col)
+        for row in summary["posts"]:
+            posts.add_row(
+                row["platform"],
+                f"{row['count']:,}",
+                f"{row['cascades']:,}",
+                f"{row['with_parent']:,}",
+                when(row["first"]),
+                when(row["last"]),
+            )
+        out.append(posts)
+    return out

@@ -1,0 +1,291 @@
+"""``grapevine``: import data, see what the store holds, run the demo, serve the API."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from grapevine import __version__
+from grapevine.errors import GrapevineError
+
+app = typer.Typer(
+    name="grapevine",
+    help="Grapevine: word-of-mouth marketing analytics. Import social data, measure how it "
+    "spreads, find the people whose word travels.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+import_app = typer.Typer(
+    help="Import a file into the store (one transaction per batch; re-runs add nothing twice).",
+    no_args_is_help=True,
+)
+app.add_typer(import_app, name="import")
+
+DbOption = Annotated[
+    str | None,
+    typer.Option(
+        "--db",
+        help="Database URL (sqlite:///file.db or postgresql://...). "
+        "Default: $GRAPEVINE_DATABASE_URL, else sqlite:///grapevine.db.",
+        show_default=False,
+    ),
+]
+PlatformOption = Annotated[
+    str | None,
+    typer.Option(
+        help="Namespace of the ids in the file (default: the format's name).", show_default=False
+    ),
+]
+BatchOption = Annotated[
+    int | None,
+    typer.Option(
+        min=1,
+        help="Rows per transaction (default: $GRAPEVINE_BATCH_SIZE or 50,000).",
+        show_default=False,
+    ),
+]
+
+
+def _fail(exc: GrapevineError) -> typer.Exit:
+    from grapevine.cli._render import errors
+
+    errors.print(f"[bold red]error:[/] {exc}", highlight=False)
+    return typer.Exit(code=1)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"grapevine {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", callback=_version, is_eager=True, help="Print the version and exit."
+        ),
+    ] = False,
+) -> None:
+    """Grapevine: word-of-mouth marketing analytics."""
+
+
+def _run_import(
+    fmt: str,
+    path: Path,
+    db: str | None,
+    platform: str | None,
+    batch_size: int | None,
+    **options: object,
+) -> None:
+    from grapevine.cli._render import import_progress, import_report
+    from grapevine.store import Store, import_file
+
+    try:
+        with Store(db) as store, import_progress(f"{fmt} {path.name}") as on_batch:
+            report = import_file(
+                store,
+                fmt,
+                path,
+                platform=platform,
+                batch_size=batch_size,
+                on_batch=on_batch,
+                **options,
+            )
+    except GrapevineError as exc:
+        raise _fail(exc) from None
+    import_report(report)
+
+
+@import_app.command("higgs")
+def import_higgs(
+    path: Annotated[Path, typer.Argument(help="higgs-activity_time.txt[.gz]")],
+    db: DbOption = None,
+    platform: PlatformOption = None,
+    batch_size: BatchOption = None,
+) -> None:
+    """SNAP Higgs Twitter activity stream: 'userA userB time RT|MT|RE' lines become timed ties."""
+    _run_import("higgs", path, db, platform, batch_size)
+
+
+@import_app.command("edges")
+def import_edges(
+    path: Annotated[Path, typer.Argument(help="An edge-list file (.gz allowed).")],
+    kind: Annotated[str, typer.Option(help="Tie kind of every edge.")] = "follows",
+    undirected: Annotated[bool, typer.Option(help="Store each edge both ways.")] = False,
+    self_loops: Annotated[bool, typer.Option(help="Keep u -> u edges.")] = False,
+    db: DbOption = None,
+    platform: PlatformOption = None,
+    batch_size: BatchOption = None,
+) -> None:
+    """Edge list: SNAP, 'u v [w]', 'n m' header, CSV/TSV with header, or 'u:v1,v2' lines.
+
+    Repeated edges become one tie with summed weight; both they and self-loops are reported.
+    """
+    _run_import(
+        "edges",
+        path,
+        db,
+        platform,
+        batch_size,
+        kind=kind,
+        directed=not undirected,
+        self_loops=self_loops,
+    )
+
+
+@import_app.command("cascades")
+def import_cascades(
+    path: Annotated[Path, typer.Argument(help="A cascade file.")],
+    format: Annotated[str, typer.Option(help="auto, forest, mshgat, infvae or weibo.")] = "auto",
+    db: DbOption = None,
+    platform: PlatformOption = None,
+    batch_size: BatchOption = None,
+) -> None:
+    """Cascades (FOREST, MS-HGAT, Inf-VAE, DeepHawkes/CasFlow Weibo): one post per adoption."""
+    _run_import("cascades", path, db, platform, batch_size, format=format)
+
+
+@import_app.command("netdiffuser")
+def import_netdiffuser(
+    nodes: Annotated[Path, typer.Argument(help="CSV with node,toa[,...] columns.")],
+    edges: Annotated[Path | None, typer.Option(help="CSV with ego,alter[,relation].")] = None,
+    innovation: Annotated[str, typer.Option(help="Name of the adopted innovation.")] = "innovation",
+    censored: Annotated[
+        float | None,
+        typer.Option(
+            help="The toa value meaning 'never adopted' (default: the largest in the file).",
+            show_default=False,
+        ),
+    ] = None,
+    db: DbOption = None,
+    platform: PlatformOption = None,
+    batch_size: BatchOption = None,
+) -> None:
+    """netdiffuseR-style adoption table (+ nomination edges): persons, adoptions and ties."""
+    _run_import(
+        "netdiffuser",
+        nodes,
+        db,
+        platform,
+        batch_size,
+        edges=edges,
+        innovation=innovation,
+        censored=censored,
+    )
+
+
+def _generic(kind: str) -> None:
+    @import_app.command(
+        kind,
+        help=f"Generic {kind} file (CSV with a header, or JSON Lines); "
+        "columns in docs/import-formats.md.",
+    )
+    def _cmd(
+        path: Annotated[Path, typer.Argument(help="A .csv or .jsonl file (.gz allowed).")],
+        kind_: Annotated[
+            str, typer.Option("--kind", help="Tie kind where a row has none (ties only).")
+        ] = "interacted",
+        db: DbOption = None,
+        platform: PlatformOption = None,
+        batch_size: BatchOption = None,
+    ) -> None:
+        options: dict[str, object] = {"tie_kind": kind_} if kind == "ties" else {}
+        _run_import(kind, path, db, platform, batch_size, **options)
+
+
+for _kind in ("persons", "ties", "posts"):
+    _generic(_kind)
+
+
+@app.command()
+def info(
+    db: DbOption = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of tables.")] = False,
+) -> None:
+    """What the store holds: persons, ties by kind, posts and cascades, recent imports."""
+    from grapevine.cli._render import console, summary_tables
+    from grapevine.store import Store
+
+    try:
+        with Store(db) as store:
+            summary = store.summary()
+    except GrapevineError as exc:
+        raise _fail(exc) from None
+    if as_json:
+        typer.echo(json.dumps(summary, indent=2))
+        return
+    console.print(f"[bold]Store[/] {summary['url']}")
+    for table in summary_tables(summary):
+        console.print(table)
+    console.print(
+        f"campaigns: {summary['campaigns']:,}   referral events: {summary['referral_events']:,}"
+    )
+
+
+@app.command()
+def migrate(db: DbOption = None) -> None:
+    """Create the store or upgrade its schema to this version."""
+    from grapevine.store import HEAD_REVISION, Store
+
+    try:
+        with Store(db):
+            pass
+    except GrapevineError as exc:
+        raise _fail(exc) from None
+    typer.echo(f"schema at revision {HEAD_REVISION}")
+
+
+@app.command()
+def demo(
+    db: Annotated[Path, typer.Option(help="SQLite file to create (replaced if present).")] = Path(
+        "grapevine-demo.db"
+    ),
+    top: Annotated[int, typer.Option(min=1, help="How many cascades to show.")] = 10,
+) -> None:
+    """Import the shipped Higgs Twitter slice into a fresh SQLite store and analyse it."""
+    from grapevine.cli._demo import run_demo
+
+    try:
+        run_demo(db, top=top)
+    except GrapevineError as exc:
+        raise _fail(exc) from None
+
+
+@app.command()
+def serve(
+    host: Annotated[
+        str | None, typer.Option(help="Address to bind (default 127.0.0.1).", show_default=False)
+    ] = None,
+    port: Annotated[
+        int | None, typer.Option(help="Port (default 8000).", show_default=False)
+    ] = None,
+    db: DbOption = None,
+) -> None:
+    """Serve the HTTP API (health and store summary so far) with uvicorn."""
+    import uvicorn
+
+    from grapevine.config import Settings, get_settings
+    from grapevine.service import create_app
+
+    base = get_settings()
+    settings = Settings(
+        database_url=db or base.database_url,
+        host=host or base.host,
+        port=port or base.port,
+    )
+    uvicorn.run(create_app(settings), host=settings.host, port=settings.port)
+
+
+def main() -> None:
+    """Entry point of the ``grapevine`` script."""
+    app()
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()
