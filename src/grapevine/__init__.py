@@ -8,8 +8,6 @@ pandas but not the database layer, the web service or compiled kernels.
 Those load when first used (``grapevine.store``, ``grapevine.service``).
 """
 
-from __future__ import annotations
-
 from grapevine.errors import (
     BadInput,
     GrapevineError,

@@ -29,6 +29,8 @@ def when(t: float | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
     """A Unix time as ``YYYY-MM-DD HH:MM`` UTC (or another strftime format)."""
     if t is None:
         return "-"
+    if abs(t) < 1e8:  # not a calendar time: a period number or seconds from a cascade's start
+        return f"{t:g}"
     return datetime.fromtimestamp(t, tz=UTC).strftime(fmt)
 
 

@@ -85,6 +85,7 @@ def import_file(
     store: Store,
     format: str,
     path: str | Path,
+    /,
     *,
     platform: str | None = None,
     batch_size: int | None = None,

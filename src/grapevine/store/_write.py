@@ -158,10 +158,10 @@ def write_batch(conn: Connection, batch: Batch) -> WriteResult:
     referenced = []
     if ties is not None:
         _stage(conn, "stage_ties", ties)
-        referenced += ["SELECT source AS h FROM stage_ties", "SELECT target FROM stage_ties"]
+        referenced += ["SELECT source AS h FROM stage_ties", "SELECT target AS h FROM stage_ties"]
     if posts is not None:
         _stage(conn, "stage_posts", posts)
-        referenced += ["SELECT author FROM stage_posts"]
+        referenced += ["SELECT author AS h FROM stage_posts"]
     if referenced:
         result.new["persons"] += conn.execute(
             text(

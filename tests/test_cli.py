@@ -1,0 +1,83 @@
+"""The command line, run as a newcomer runs it: the installed `grapevine` script."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+EXE = shutil.which("grapevine", path=str(Path(sys.executable).parent)) or "grapevine"
+
+
+def run(*args: str, cwd: Path, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
+    full_env = {**os.environ, "COLUMNS": "120", **(env or {})}
+    full_env.pop("GRAPEVINE_DATABASE_URL", None)
+    return subprocess.run(
+        [EXE, *args], cwd=cwd, capture_output=True, text=True, env=full_env, timeout=300
+    )
+
+
+def test_help_lists_the_commands(tmp_path: Path) -> None:
+    out = run("--help", cwd=tmp_path)
+    assert out.returncode == 0
+    for command in ("import", "info", "demo", "serve", "migrate"):
+        assert command in out.stdout
+    sub = run("import", "--help", cwd=tmp_path)
+    for fmt in ("higgs", "edges", "cascades", "netdiffuser", "persons", "ties", "posts"):
+        assert fmt in sub.stdout
+
+
+def test_version(tmp_path: Path) -> None:
+    out = run("--version", cwd=tmp_path)
+    assert out.returncode == 0
+    assert out.stdout.startswith("grapevine ")
+
+
+@pytest.mark.slow
+def test_demo_imports_the_shipped_slice_and_prints_cascades(tmp_path: Path) -> None:
+    out = run("demo", cwd=tmp_path)
+    assert out.returncode == 0, out.stderr
+    assert "179,086 rows" in out.stdout
+    assert "Largest retweet cascades" in out.stdout
+    assert (tmp_path / "grapevine-demo.db").exists()
+    info = run("info", "--json", "--db", "sqlite:///grapevine-demo.db", cwd=tmp_path)
+    summary = json.loads(info.stdout)
+    kinds = {row["kind"]: row["count"] for row in summary["ties"]}
+    assert sum(kinds.values()) == 179_086
+    assert set(kinds) == {"retweeted", "mentioned", "replied"}
+
+
+def test_import_then_info_then_reimport_adds_nothing(tmp_path: Path) -> None:
+    edges = tmp_path / "edges.txt"
+    edges.write_text("# a comment\n1 2\n2 3\n2 3\n3 3\n")
+    db = f"sqlite:///{tmp_path / 's.db'}"
+    first = run("import", "edges", str(edges), "--db", db, "--platform", "toy", cwd=tmp_path)
+    assert first.returncode == 0, first.stderr
+    assert "1 self-loops dropped" in first.stdout
+    assert "repeated pairs merged" in first.stdout
+    again = run("import", "edges", str(edges), "--db", db, "--platform", "toy", cwd=tmp_path)
+    assert "nothing new" in again.stdout
+    info = json.loads(run("info", "--json", "--db", db, cwd=tmp_path).stdout)
+    assert info["ties"] == [
+        {"platform": "toy", "kind": "follows", "count": 2, "timed": 0, "first": None, "last": None}
+    ]
+    assert info["persons"] == [{"platform": "toy", "count": 3}]
+
+
+def test_bad_row_names_file_line_and_field(tmp_path: Path) -> None:
+    bad = tmp_path / "activity.txt"
+    bad.write_text("1 2 1341100972 RT\n3 4 notatime MT\n")
+    out = run("import", "higgs", str(bad), "--db", f"sqlite:///{tmp_path / 'b.db'}", cwd=tmp_path)
+    assert out.returncode == 1
+    assert "activity.txt, line 2, field 'time'" in " ".join(out.stderr.split())
+
+
+def test_default_database_is_a_file_in_the_working_directory(tmp_path: Path) -> None:
+    out = run("migrate", cwd=tmp_path)
+    assert out.returncode == 0, out.stderr
+    assert (tmp_path / "grapevine.db").exists()
