@@ -81,3 +81,9 @@ def test_default_database_is_a_file_in_the_working_directory(tmp_path: Path) -> 
     out = run("migrate", cwd=tmp_path)
     assert out.returncode == 0, out.stderr
     assert (tmp_path / "grapevine.db").exists()
+
+
+def test_cli_docs_are_the_current_help() -> None:
+    script = Path(__file__).resolve().parents[1] / "scripts" / "cli_docs.py"
+    out = subprocess.run([sys.executable, str(script), "--check"], capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr

@@ -123,7 +123,7 @@ def import_edges(
     platform: PlatformOption = None,
     batch_size: BatchOption = None,
 ) -> None:
-    """Edge list: SNAP, 'u v [w]', 'n m' header, CSV/TSV with header, or 'u:v1,v2' lines.
+    """Edge list: SNAP, 'u v \\[w]', 'n m' header, CSV/TSV with header, or 'u:v1,v2' lines.
 
     Repeated edges become one tie with summed weight; both they and self-loops are reported.
     """
@@ -284,7 +284,7 @@ def serve(
 
 def main() -> None:
     """Entry point of the ``grapevine`` script."""
-    app()
+    app(prog_name="grapevine")
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -17,6 +17,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from grapevine._validation import check_choice
 from grapevine._vocabulary import INTERACTION_KINDS, TIE_KINDS
 from grapevine.connectors import Batch
+from grapevine.connectors._records import POST_COLUMNS
 from grapevine.errors import BadInput, GrapevineError, StoreError
 from grapevine.store._engine import check_schema, make_engine, migrate
 from grapevine.store._write import WriteResult, write_batch
@@ -264,65 +265,58 @@ class Store:
             ],
         }
 
+    def _table(
+        self, sql: str, columns: list[str], conditions: dict[str, tuple[str, object]]
+    ) -> pd.DataFrame:
+        """Run ``sql`` with the conditions that are set (``{param: (clause, value)}``).
+
+        A condition with an empty clause only binds its parameter (for IN lists).
+        """
+        where = [clause for clause, value in conditions.values() if value is not None and clause]
+        params = {name: value for name, (_, value) in conditions.items() if value is not None}
+        if where:
+            sql += " WHERE " + " AND ".join(where)
+        with self.engine.connect() as conn:
+            rows = conn.execute(text(sql), params).all()
+        frame = pd.DataFrame(rows, columns=columns)
+        for col in ("weight", "time"):
+            if col in frame:
+                frame[col] = frame[col].astype(np.float64)
+        return frame
+
     def ties(
         self, *, platform: str | None = None, kinds: Sequence[str] | None = None
     ) -> pd.DataFrame:
         """Ties as a table: ``source``, ``target`` (handles), ``kind``, ``weight``, ``time``."""
         for k in kinds or ():
             check_choice(k, "kinds", "Store.ties", TIE_KINDS)
-        sql = (
-            "SELECT s.handle, t.handle, ti.kind, ti.weight, ti.time FROM ties ti "
-            "JOIN persons s ON s.id = ti.source_id JOIN persons t ON t.id = ti.target_id"
-        )
-        where, params = [], {}
-        if platform is not None:
-            where.append("s.platform = :platform")
-            params["platform"] = platform
+        conditions: dict[str, tuple[str, object]] = {
+            "platform": ("s.platform = :platform", platform)
+        }
+        for i, k in enumerate(kinds or ()):
+            conditions[f"k{i}"] = ("", k)
         if kinds:
-            names = [f":k{i}" for i in range(len(kinds))]
-            where.append(f"ti.kind IN ({', '.join(names)})")
-            params.update({f"k{i}": k for i, k in enumerate(kinds)})
-        if where:
-            sql += " WHERE " + " AND ".join(where)
-        with self.engine.connect() as conn:
-            rows = conn.execute(text(sql), params).all()
-        frame = pd.DataFrame(rows, columns=["source", "target", "kind", "weight", "time"])
-        frame["weight"] = frame["weight"].astype(np.float64)
-        frame["time"] = frame["time"].astype(np.float64)
-        return frame
+            names = ", ".join(f":k{i}" for i in range(len(kinds)))
+            conditions["k0"] = (f"ti.kind IN ({names})", kinds[0])
+        return self._table(
+            "SELECT s.handle, t.handle, ti.kind, ti.weight, ti.time FROM ties ti "
+            "JOIN persons s ON s.id = ti.source_id JOIN persons t ON t.id = ti.target_id",
+            ["source", "target", "kind", "weight", "time"],
+            conditions,
+        )
 
     def posts(self, *, platform: str | None = None, cascade: str | None = None) -> pd.DataFrame:
-        """Posts as a table with the author's handle."""
-        sql = (
-            "SELECT p.platform, p.external_id, a.handle AS author, p.time, p.text, p.language, "
-            "p.url, p.parent_external_id, p.cascade_id FROM posts p "
-            "JOIN persons a ON a.id = p.author_id"
+        """Posts as a table with the author's handle (``author``) in place of its id."""
+        columns = ["platform", *POST_COLUMNS[:1], "author", *POST_COLUMNS[2:8]]
+        return self._table(
+            "SELECT p.platform, p.external_id, a.handle, p.time, p.text, p.language, p.url, "
+            "p.parent_external_id, p.cascade_id FROM posts p JOIN persons a ON a.id = p.author_id",
+            columns,
+            {
+                "platform": ("p.platform = :platform", platform),
+                "cascade": ("p.cascade_id = :cascade", cascade),
+            },
         )
-        where, params = [], {}
-        if platform is not None:
-            where.append("p.platform = :platform")
-            params["platform"] = platform
-        if cascade is not None:
-            where.append("p.cascade_id = :cascade")
-            params["cascade"] = cascade
-        if where:
-            sql += " WHERE " + " AND ".join(where)
-        with self.engine.connect() as conn:
-            rows = conn.execute(text(sql), params).all()
-        cols = [
-            "platform",
-            "external_id",
-            "author",
-            "time",
-            "text",
-            "language",
-            "url",
-            "parent_external_id",
-            "cascade_id",
-        ]
-        frame = pd.DataFrame(rows, columns=cols)
-        frame["time"] = frame["time"].astype(np.float64)
-        return frame
 
     def graph(
         self,
