@@ -203,6 +203,11 @@ def machine_facts(
         ("python", f"{platform.python_implementation()} {platform.python_version()}"),
         ("grapevine", f"{_version('grapevine') or '?'} at git {_git_revision()}"),
     ]
+    try:
+        load = "{:.2f} / {:.2f} / {:.2f}".format(*os.getloadavg())
+        facts.append(("load average", f"{load} (1 / 5 / 15 min, when the report was written)"))
+    except OSError:
+        pass
     versions = [f"{p} {v}" for p in packages if (v := _version(p))]
     if versions:
         facts.append(("packages", ", ".join(versions)))

@@ -83,7 +83,7 @@ class Measure:
 class Bench:
     def __init__(self) -> None:
         self.measures: dict[tuple[str, str], Measure] = {}
-        self.notes: list[str] = []
+        self.extras: dict[tuple[str, str], list[float]] = {}  # (backend, what) → per run
         self.unreachable: list[tuple[str, str]] = []
 
     def measure(self, backend: str, method: str, floor: str | None = None) -> Measure:
@@ -91,6 +91,9 @@ class Bench:
         if key not in self.measures:
             self.measures[key] = Measure(backend, method, floor)
         return self.measures[key]
+
+    def extra(self, backend: str, what: str, value: float) -> None:
+        self.extras.setdefault((backend, what), []).append(value)
 
     @property
     def failed(self) -> bool:
@@ -144,11 +147,9 @@ def run_grapevine(
         problem, ok = check_rerun(rep2)
         rerun.add(t2, rep2.rows_read, rep2.new.get("ties"), problem)
         rerun.passed = ok
-        bench.notes.append(
-            f"{backend}: opening a fresh store (Store(url), migrations) took "
-            f"{fmt_seconds(t_open)} s; Store.summary() after the import "
-            f"{fmt_seconds(t_sum)} s; {rep1.batches} batches."
-        )
+        bench.extra(backend, "Store(url) on an empty database (migrations), s", t_open)
+        bench.extra(backend, "Store.summary() after the import, s", t_sum)
+        bench.extra(backend, "batches (transactions) per import", rep1.batches)
     finally:
         store.close()
 
@@ -198,7 +199,7 @@ def bench_sqlite(bench: Bench, path: Path, args: argparse.Namespace) -> None:
         url = f"sqlite:///{tmp / 'store.db'}"
         run_grapevine(bench, "SQLite", url, path, args.batch_size, SQLITE_FLOOR)
         size = sum(f.stat().st_size for f in tmp.iterdir() if f.name.startswith("store.db"))
-        bench.notes.append(f"SQLite: the store file holds {size / 2**20:.0f} MiB after the import.")
+        bench.extra("SQLite", "store file after the import, MiB", size / 2**20)
         seconds, rows = time_call(lambda: naive_sqlite(tmp / "naive.db", path))
         m = bench.measure("SQLite", SQLITE_FLOOR)
         m.add(seconds, rows, rows, None if rows == EXPECTED_ROWS else f"rows {rows:,}")
@@ -272,9 +273,14 @@ def bench_postgres(bench: Bench, path: Path, args: argparse.Namespace) -> str | 
 
 
 # ---------------------------------------------------------------------- report
+def fmt_figure(x: float) -> str:
+    return fmt_int(x) if float(x).is_integer() else fmt_seconds(x)
+
+
 def render(bench: Bench, facts: list[tuple[str, str]], repeat: int, path: Path) -> str:
     rows = []
-    for m in bench.measures.values():
+    order = {"SQLite": 0, "PostgreSQL": 1}
+    for m in sorted(bench.measures.values(), key=lambda m: order.get(m.backend, 2)):
         wall = median(m.times)
         floor = bench.measures.get((m.backend, m.floor)) if m.floor else None
         vs = f"{wall / median(floor.times):.1f}×" if floor and floor.times else ""
@@ -310,17 +316,24 @@ def render(bench: Bench, facts: list[tuple[str, str]], repeat: int, path: Path) 
         "# Import throughput: Higgs activity stream",
         "",
         f'`import_file(store, "higgs", path)` on `{path.name}` '
-        f"({EXPECTED_ROWS:,} rows), a fresh database per run; wall seconds from {runs}. "
+        f"({EXPECTED_ROWS:,} rows), a fresh database per run; wall seconds: {runs}. "
         "`rows/s` counts source rows. `× floor` is the wall time over the floor's on the same "
         "backend: the floor only loads the raw rows into one table (no person ids, no "
         "natural-key indexes, no per-batch transactions, no idempotence).",
         "",
         table,
         "",
+        "Machine and versions:",
+        "",
         facts_markdown(facts),
     ]
-    if bench.notes:
-        parts += ["", "Notes:", "", *(f"- {n}" for n in dict.fromkeys(bench.notes))]
+    if bench.extras:
+        notes = [
+            f"- {backend}: {what}: {fmt_figure(median(values))}"
+            for (backend, what), values in bench.extras.items()
+        ]
+        parts += ["", f"Other figures ({'median of the runs' if repeat > 1 else 'one run'}):"]
+        parts += ["", *notes]
     return "\n".join(parts)
 
 
@@ -380,14 +393,18 @@ def main(argv: list[str] | None = None) -> int:
         run_reader_only(bench, path, batch)
 
     sqlite_version = sqlite3.sqlite_version
+    if pg_version:
+        pg_fact = f"server {pg_version} at {args.pg_url}"
+    else:
+        pg_fact = "not reachable (see the table)" if "postgres" in backends else "not measured"
     facts = machine_facts(
         ["numpy", "pandas", "sqlalchemy", "psycopg", "alembic"],
         [
             ("sqlite", f"{sqlite_version} (Python's sqlite3)"),
-            ("postgresql", f"server {pg_version} at {args.pg_url}" if pg_version else "not used"),
+            ("postgresql", pg_fact),
             ("batch size", f"{batch:,} rows per transaction"),
             ("data", str(path)),
-            ("command", "python benchmarks/import_throughput.py " + " ".join(sys.argv[1:])),
+            ("command", " ".join(["python", "benchmarks/import_throughput.py", *sys.argv[1:]])),
         ],
     )
     write_report(args.out, render(bench, facts, args.repeat, path))

@@ -27,10 +27,19 @@ COMMANDS = [
 
 
 def help_text(args: list[str]) -> str:
-    env = {**os.environ, "COLUMNS": "100", "TERM": "dumb", "NO_COLOR": "1", "_TYPER_FORCE_DISABLE_TERMINAL": "1"}
+    env = {
+        **os.environ,
+        "COLUMNS": "100",
+        "TERM": "dumb",
+        "NO_COLOR": "1",
+        "_TYPER_FORCE_DISABLE_TERMINAL": "1",
+    }
     out = subprocess.run(
         [sys.executable, "-m", "grapevine.cli.main", *args, "--help"],
-        capture_output=True, text=True, env=env, check=True,
+        capture_output=True,
+        text=True,
+        env=env,
+        check=True,
     )
     return "\n".join(line.rstrip() for line in out.stdout.strip().splitlines())
 

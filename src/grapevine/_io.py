@@ -12,16 +12,25 @@ from __future__ import annotations
 import gzip
 import io
 import re
+import warnings
+import zlib
 from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import IO, Literal
+from typing import IO, Any, Literal
 
 import numpy as np
 import pandas as pd
 
 from grapevine.errors import BadInput
 
-__all__ = ["ColumnType", "iter_line_blocks", "open_binary", "parse_columns", "read_lines"]
+__all__ = [
+    "ColumnType",
+    "check_text",
+    "iter_line_blocks",
+    "open_binary",
+    "parse_columns",
+    "read_lines",
+]
 
 ColumnType = Literal["int", "float", "str"]
 
@@ -29,17 +38,70 @@ _GZIP_MAGIC = b"\x1f\x8b"
 _PANDAS_LINE = re.compile(r"line (\d+)")
 
 
+class _GzipReader(gzip.GzipFile):
+    """A GzipFile that owns its file and reports damaged data as :class:`BadInput`."""
+
+    def __init__(self, raw: IO[bytes], source: str) -> None:
+        super().__init__(fileobj=raw, mode="rb")
+        self._raw = raw
+        self._source = source
+
+    def _guard(self, fn: Any, *args: Any) -> Any:
+        try:
+            return fn(*args)
+        except (OSError, EOFError, zlib.error) as exc:
+            raise BadInput(f"cannot decompress: {exc}", file=self._source) from None
+
+    def read(self, size: int | None = -1) -> bytes:
+        return self._guard(super().read, size)  # type: ignore[no-any-return]
+
+    def read1(self, size: int = -1) -> bytes:
+        return self._guard(super().read1, size)  # type: ignore[no-any-return]
+
+    def readline(self, size: int | None = -1) -> bytes:
+        return self._guard(super().readline, size)  # type: ignore[no-any-return]
+
+    def readinto(self, b: Any) -> int:
+        return self._guard(super().readinto, b)  # type: ignore[no-any-return]
+
+    def peek(self, n: int = 0) -> bytes:
+        return self._guard(super().peek, n)  # type: ignore[no-any-return]
+
+    def close(self) -> None:
+        try:
+            super().close()
+        finally:
+            self._raw.close()
+
+
 def open_binary(path: str | Path) -> IO[bytes]:
-    """Open a file for reading bytes, transparently gunzipping ``.gz`` content."""
+    """Open a file for reading bytes, transparently gunzipping gzip content.
+
+    Damaged or truncated gzip data raises :class:`BadInput` naming the file.
+    """
     path = Path(path)
     try:
         raw = path.open("rb")
     except OSError as exc:
         raise BadInput(f"cannot open: {exc.strerror or exc}", file=str(path)) from exc
-    head = raw.peek(2)[:2] if hasattr(raw, "peek") else b""
-    if head == _GZIP_MAGIC:
-        return gzip.GzipFile(fileobj=raw, mode="rb")  # type: ignore[return-value]
+    if raw.peek(2)[:2] == _GZIP_MAGIC:
+        return _GzipReader(raw, str(path))  # type: ignore[return-value]
     return raw
+
+
+def check_text(text: str, *, source: str, line: int | None, field: str | None) -> None:
+    """Raise :class:`BadInput` for text no database can store (NUL, lone surrogates)."""
+    if "\x00" in text:
+        raise BadInput("contains a NUL character", file=source, line=line, field=field)
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise BadInput(
+            f"contains an unpaired surrogate (character {exc.start + 1})",
+            file=source,
+            line=line,
+            field=field,
+        ) from None
 
 
 def _keep(line: bytes, comment: bytes | None) -> bool:
@@ -68,8 +130,10 @@ def iter_line_blocks(
                     if len(lines) >= block_lines:
                         yield lines, np.asarray(numbers, dtype=np.int64)
                         lines, numbers = [], []
-        except (OSError, EOFError, gzip.BadGzipFile) as exc:
-            raise BadInput(f"cannot decompress: {exc}", file=source, line=lineno + 1) from exc
+        except BadInput as exc:
+            raise BadInput(exc.message, file=source, line=lineno + 1) from None
+        except OSError as exc:
+            raise BadInput(f"cannot read: {exc}", file=source, line=lineno + 1) from exc
     if lines:
         yield lines, np.asarray(numbers, dtype=np.int64)
 
@@ -132,6 +196,8 @@ def parse_columns(
         for n, t in columns.items():
             if t == "float" and not np.isfinite(frame[n].dropna().to_numpy()).all():
                 raise ValueError("non-finite number")
+            if t == "str" and frame[n].dropna().str.contains("\x00", regex=False).any():
+                raise ValueError("NUL character")
     except Exception:  # any parser complaint: find the first bad line exactly
         _locate_error(lines, numbers, source=source, columns=columns, sep=sep, optional=optional)
         raise BadInput("unreadable content", file=source) from None  # pragma: no cover
@@ -140,8 +206,16 @@ def parse_columns(
 
 
 def _read(data: bytes, names: list[str], dtypes: dict[str, str], sep: str) -> pd.DataFrame:
+    with warnings.catch_warnings():
+        # extra fields make pandas warn and drop data: take that as a parse failure
+        warnings.simplefilter("error", pd.errors.ParserWarning)
+        return _read_csv(data, names, dtypes, sep)
+
+
+def _read_csv(data: bytes, names: list[str], dtypes: dict[str, str], sep: str) -> pd.DataFrame:
     return pd.read_csv(
         io.BytesIO(data),
+        index_col=False,
         sep=sep,
         header=None,
         names=names,
@@ -193,8 +267,11 @@ def _locate_error(
             if kind == "str":
                 if not value:
                     raise BadInput("empty value", file=source, line=lineno, field=name)
+                check_text(value, source=source, line=lineno, field=name)
                 continue
             try:
+                if not value.isascii() or "_" in value:  # Python accepts these, pandas does not
+                    raise ValueError(value)
                 number = int(value) if kind == "int" else float(value)
             except ValueError:
                 raise BadInput(

@@ -76,7 +76,7 @@ def _number(token: str, *, source: str, line: int, field: str) -> float:
 
 def _user(token: str, *, source: str, line: int) -> str:
     token = token.strip()
-    if not token or any(c in token for c in ",/:\t"):
+    if not token or any(c in token for c in ",/:\t\x00") or len(token) > 200:
         raise BadInput(f"bad user id {token[:40]!r}", file=source, line=line, field="user")
     return token
 
@@ -139,7 +139,8 @@ def _parse_line(
                 )
             users = [_user(u, source=source, line=line) for u in path.split("/")]
             dt = _number(delay, source=source, line=line, field="delay")
-            parent = users[-2] if len(users) > 1 else None
+            # the nearest other user up the path (a path may repeat its last user)
+            parent = next((u for u in reversed(users[:-1]) if u != users[-1]), None)
             out.append((users[-1], published + dt, parent))
         if not out or out[0][0] != root:
             out.insert(0, (root, published, None))
@@ -158,7 +159,7 @@ def read_cascades(
 ) -> Iterator[Batch]:
     """Stream a cascade file as batches of adoption posts.
 
-    A user who appears twice in one cascade keeps the first adoption (the
+    A user who appears twice in one cascade keeps the earliest adoption (the
     repeats are counted in the notes). Weibo cascades keep their retweet
     parents; the other formats have none.
 
@@ -178,6 +179,7 @@ def read_cascades(
             fmt = detect_cascade_format(lines[0])
         for raw, line in zip(lines, numbers.tolist(), strict=True):
             cid, adoptions = _parse_line(raw, line, fmt, source)
+            adoptions.sort(key=lambda a: a[1])  # stable: the earliest adoption of a user wins
             seen: set[str] = set()
             for user, t, parent in adoptions:
                 if user in seen:

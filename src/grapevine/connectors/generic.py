@@ -24,17 +24,16 @@ is taken as UTC). Every row is validated; the first bad one raises
 from __future__ import annotations
 
 import csv
-import io
 import json
 import math
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal
 
 import pandas as pd
 
-from grapevine._io import open_binary
+from grapevine._io import check_text, open_binary
 from grapevine._validation import check_choice
 from grapevine._vocabulary import TIE_KINDS
 from grapevine.connectors._records import Batch
@@ -95,11 +94,20 @@ def parse_time(value: Any) -> float | None:
     return t
 
 
+def _decoded_lines(raw: Iterable[bytes], source: str) -> Iterator[str]:
+    for number, line in enumerate(raw, start=1):
+        try:
+            yield line.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise BadInput(
+                f"not valid UTF-8 (byte {exc.start + 1} of the line)", file=source, line=number
+            ) from None
+
+
 def _rows_csv(path: str | Path) -> Iterator[tuple[int, dict[str, str]]]:
     source = str(path)
     with open_binary(path) as raw:
-        text = io.TextIOWrapper(raw, encoding="utf-8", newline="")
-        reader = csv.reader(text)
+        reader = csv.reader(_decoded_lines(raw, source))
         try:
             header = next(reader, None)
             if header is None:
@@ -122,8 +130,6 @@ def _rows_csv(path: str | Path) -> Iterator[tuple[int, dict[str, str]]]:
                     )
                 yield start + 1, dict(zip(header, row, strict=True))
                 start = reader.line_num
-        except UnicodeDecodeError as exc:
-            raise BadInput(f"not valid UTF-8 (byte {exc.start})", file=source) from None
         except csv.Error as exc:
             raise BadInput(f"malformed CSV: {exc}", file=source, line=reader.line_num) from None
 
@@ -140,6 +146,8 @@ def _rows_jsonl(path: str | Path) -> Iterator[tuple[int, dict[str, Any]]]:
                 raise BadInput(
                     f"not valid UTF-8 (byte {exc.start})", file=source, line=number
                 ) from None
+            except RecursionError:
+                raise BadInput("JSON nested too deeply", file=source, line=number) from None
             except json.JSONDecodeError as exc:
                 raise BadInput(
                     f"invalid JSON: {exc.msg} (column {exc.colno})", file=source, line=number
@@ -169,6 +177,10 @@ def read_csv_checked(path: str | Path, *, required: Sequence[str]) -> pd.DataFra
     return frame
 
 
+_MAX_LENGTH = {"display_name": 255, "language": 16}
+_ID_FIELDS = ("id", "author", "source", "target", "parent", "cascade")
+
+
 def _text(value: Any, *, source: str, line: int, field: str, required: bool) -> str | None:
     if value is None or (isinstance(value, str) and not value.strip()):
         if required:
@@ -176,11 +188,19 @@ def _text(value: Any, *, source: str, line: int, field: str, required: bool) -> 
         return None
     if isinstance(value, dict | list):
         raise BadInput("expected text, got a JSON structure", file=source, line=line, field=field)
-    text = str(value).strip() if not isinstance(value, float) else repr(value)
-    if isinstance(value, float) and value.is_integer():
-        text = str(int(value))
-    if len(text) > 255 and field in ("id", "author", "source", "target", "parent", "cascade"):
-        raise BadInput("longer than 255 characters", file=source, line=line, field=field)
+    if isinstance(value, float):
+        text = str(int(value)) if value.is_integer() else repr(value)
+    else:
+        text = str(value).strip()
+    check_text(text, source=source, line=line, field=field)
+    limit = 255 if field in _ID_FIELDS else _MAX_LENGTH.get(field)
+    if limit is not None and len(text) > limit:
+        raise BadInput(
+            f"longer than {limit} characters (at most {limit} characters allowed)",
+            file=source,
+            line=line,
+            field=field,
+        )
     return text
 
 
@@ -193,7 +213,7 @@ def _number(
         if isinstance(value, bool):
             raise ValueError
         number = float(value)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         raise BadInput(
             f"expected a number, got {str(value)[:40]!r}", file=source, line=line, field=field
         ) from None

@@ -83,8 +83,10 @@ def read_netdiffuser(
         }
     )
     ties = None
+    rows = len(table)
     if edges is not None:
         e = read_csv_checked(edges, required=("ego", "alter"))
+        rows += len(e)
         ego, alter = e["ego"].astype(str).str.strip(), e["alter"].astype(str).str.strip()
         empty = ((ego == "") | (alter == "")).to_numpy()
         if empty.any():
@@ -110,7 +112,7 @@ def read_netdiffuser(
         )
     yield Batch(
         platform=platform,
-        rows=len(table) + (0 if ties is None else len(ties)),
+        rows=rows,
         persons=persons,
         posts=posts,
         ties=ties,

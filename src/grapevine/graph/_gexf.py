@@ -19,12 +19,17 @@ def _attr_type(values: np.ndarray) -> str:
     return _TYPES.get(values.dtype.kind, "string")
 
 
+def _attr(text: str) -> str:
+    """Text escaped for a double-quoted XML attribute."""
+    return escape(text, {'"': "&quot;", "\n": "&#10;", "\r": "&#13;", "\t": "&#9;"})
+
+
 def _xml_values(values: np.ndarray) -> np.ndarray:
     if values.dtype.kind == "b":
         return np.where(values, "true", "false")
     if values.dtype.kind in "iuf":
         return values.astype(str)
-    return np.array([quoteattr(str(v))[1:-1] for v in values.tolist()], dtype=object)
+    return np.array([_attr(str(v)) for v in values.tolist()], dtype=object)
 
 
 def write_gexf(
@@ -55,7 +60,7 @@ def write_gexf(
             out.write('    <attributes class="node">\n')
             for k, (name, values) in enumerate(attrs.items()):
                 out.write(
-                    f'      <attribute id="{k}" title={quoteattr(escape(name))} '
+                    f'      <attribute id="{k}" title={quoteattr(name)} '
                     f'type="{_attr_type(np.asarray(values))}"/>\n'
                 )
             out.write("    </attributes>\n")

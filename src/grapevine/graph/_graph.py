@@ -185,15 +185,10 @@ class Graph:
         if n_loops and not self_loops:
             keep = ~loops
             s, t, w = s[keep], t[keep], w[keep]
-        if not directed:
-            s, t = np.concatenate([s, t]), np.concatenate([t, s])
-            w = np.concatenate([w, w])
-            if self_loops and n_loops:  # a loop is one arc, not two
-                dup = np.zeros(len(s), dtype=bool)
-                dup[len(s) // 2 :] = s[len(s) // 2 :] == t[len(s) // 2 :]
-                s, t, w = s[~dup], t[~dup], w[~dup]
+        if not directed:  # merge on the unordered pair first, so both arcs agree
+            s, t = np.minimum(s, t), np.maximum(s, t)
         key = s * n + t
-        order = np.argsort(key, kind="stable")
+        order = np.argsort(key, kind="stable")  # stable: "first" keeps input order
         key, w = key[order], w[order]
         first = np.ones(len(key), dtype=bool)
         first[1:] = key[1:] != key[:-1]
@@ -208,8 +203,14 @@ class Graph:
         else:
             wu = w[first]
         n_multi = int(len(key) - len(uniq_key))
-        if not directed:
-            n_multi //= 2
+        if not directed:  # both arcs of each pair; a self-loop is one arc
+            a, b = uniq_key // n if n else uniq_key, uniq_key % n if n else uniq_key
+            proper = a != b
+            a, b = np.concatenate([a, b[proper]]), np.concatenate([b, a[proper]])
+            wu = np.concatenate([wu, wu[proper]])
+            uniq_key = a * n + b
+            order = np.argsort(uniq_key, kind="stable")
+            uniq_key, wu = uniq_key[order], wu[order]
         su = uniq_key // n if n else uniq_key
         tu = uniq_key % n if n else uniq_key
         indptr = np.zeros(n + 1, dtype=np.int64)

@@ -209,7 +209,7 @@ def _read_adjacency(lines: list[bytes], numbers: np.ndarray, source: str) -> Edg
     chunks: list[bytes] = []
     for raw, lineno in zip(lines, numbers.tolist(), strict=True):
         head, sep, tail = raw.partition(b":")
-        if not sep or not head.strip().isdigit():
+        if not sep or not head.strip().isdigit() or int(head) >= 2**63:
             raise BadInput(
                 "expected 'node:neighbour,neighbour,...'", file=source, line=lineno, field="node"
             )
@@ -222,10 +222,10 @@ def _read_adjacency(lines: list[bytes], numbers: np.ndarray, source: str) -> Edg
     repeated = np.repeat(numbers, counts)
     try:
         targets = np.asarray(body.split(), dtype=np.int64) if body else np.empty(0, np.int64)
-    except ValueError:
+    except (ValueError, OverflowError):
         for raw, lineno in zip(lines, numbers.tolist(), strict=True):
             for item in raw.partition(b":")[2].strip().split(b","):
-                if item and not item.strip().isdigit():
+                if item and (not item.strip().isdigit() or int(item) >= 2**63):
                     raise BadInput(
                         f"expected an integer, got {item[:40]!r}",
                         file=source,

@@ -111,7 +111,9 @@ class Store:
         try:
             with self.engine.begin() as conn:
                 return write_batch(conn, batch)
-        except SQLAlchemyError as exc:
+        except GrapevineError:
+            raise
+        except (SQLAlchemyError, OSError, ValueError) as exc:  # driver errors (COPY) included
             raise StoreError(f"writing a batch failed: {exc}") from exc
 
     def import_batches(

@@ -21,6 +21,7 @@ from sqlalchemy import Connection, text
 
 from grapevine.connectors import Batch
 from grapevine.connectors._records import PERSON_COLUMNS, POST_COLUMNS, TIE_COLUMNS
+from grapevine.errors import StoreError
 
 __all__ = ["WriteResult", "write_batch"]
 
@@ -105,12 +106,15 @@ def _stage(conn: Connection, table: str, frame: pd.DataFrame) -> None:
         return
     if conn.dialect.name == "postgresql":
         raw: Any = conn.connection.driver_connection
-        with (
-            raw.cursor() as cur,
-            cur.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy,
-        ):
-            for row in rows:
-                copy.write_row(row)
+        try:
+            with (
+                raw.cursor() as cur,
+                cur.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy,
+            ):
+                for row in rows:
+                    copy.write_row(row)
+        except Exception as exc:  # psycopg's errors are not SQLAlchemy's
+            raise StoreError(f"COPY into {table} failed: {exc}") from exc
     else:
         marks = ", ".join("?" * len(columns))
         conn.exec_driver_sql(f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks})", rows)

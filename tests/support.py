@@ -1,0 +1,64 @@
+"""Small helpers shared by the test modules (imported by name; see conftest.py)."""
+
+from __future__ import annotations
+
+import gzip
+from collections.abc import Callable, Iterable
+from pathlib import Path
+
+import sqlalchemy as sa
+
+
+def write_bytes(path: Path, data: bytes, *, gz: bool = False) -> Path:
+    path.write_bytes(gzip.compress(data) if gz else data)
+    return path
+
+
+def head_lines(source: Path, target: Path, n: int) -> Path:
+    """The first ``n`` lines of a (possibly gzipped) text file, written uncompressed."""
+    opener = gzip.open if source.suffix == ".gz" else open
+    with opener(source, "rb") as fh, target.open("wb") as out:  # type: ignore[operator]
+        for i, line in enumerate(fh):
+            if i >= n:
+                break
+            out.write(line)
+    return target
+
+
+def table_counts(engine: sa.Engine, tables: Iterable[str] = ("persons", "ties", "posts")) -> dict:
+    with engine.connect() as conn:
+        return {t: conn.execute(sa.text(f"SELECT count(*) FROM {t}")).scalar_one() for t in tables}
+
+
+def import_runs(engine: sa.Engine) -> list[dict]:
+    with engine.connect() as conn:
+        rows = conn.execute(
+            sa.text(
+                "SELECT source, format, status, rows_read, rows_new, message, sha256, "
+                "finished_at FROM import_runs ORDER BY id"
+            )
+        ).mappings()
+        return [dict(r) for r in rows]
+
+
+def outcome(fn: Callable[[], object]) -> BaseException | None:
+    """Run ``fn`` and return the exception it raised (None if none), with its traceback dropped.
+
+    For asserting on code that should raise BadInput but may raise anything: the assertion
+    message names what came instead (see :func:`describe`), and dropping the traceback keeps
+    whatever the failed code had open (a leaked gzip file) from outliving the test.
+    """
+    caught: BaseException | None = None
+    try:
+        fn()
+    except Exception as exc:
+        caught = exc
+        chain: BaseException | None = exc
+        while chain is not None:
+            chain.__traceback__ = None
+            chain = chain.__cause__ or chain.__context__
+    return caught
+
+
+def describe(exc: BaseException | None) -> str:
+    return "no exception" if exc is None else f"{type(exc).__name__}: {str(exc)[:300]}"
