@@ -65,14 +65,14 @@ def test_iter_line_blocks_without_comment_marker_keeps_comment_lines(tmp_path: P
     path = write(tmp_path / "c.txt", MESSY)
     ((lines, numbers),) = iter_line_blocks(path, block_lines=100, comment=None)
     assert numbers.tolist() == [1, 3, 5, 6, 8, 9]
-    assert lines[0] == b"# a comment\n"
+    assert lines[0] == b"# a comment"  # lines come without their line ending
 
 
 def test_iter_line_blocks_other_comment_marker(tmp_path: Path) -> None:
     path = write(tmp_path / "c.txt", b"% matrix market style\n1 2\n# not a comment here\n")
     ((lines, numbers),) = iter_line_blocks(path, block_lines=100, comment=b"%")
     assert numbers.tolist() == [2, 3]
-    assert lines[1] == b"# not a comment here\n"
+    assert lines[1] == b"# not a comment here"
 
 
 def test_read_lines_concatenates_blocks(messy_file: Path) -> None:
@@ -100,7 +100,7 @@ def test_gzip_is_detected_by_magic_bytes_not_by_name(tmp_path: Path) -> None:
     assert numbers.tolist() == [1, 2]
     plain = write(tmp_path / "looks_gz.txt.gz", b"1 2\n")
     lines, _ = read_lines(plain)
-    assert lines == [b"1 2\n"]
+    assert lines == [b"1 2"]
 
 
 def test_missing_file_is_bad_input(tmp_path: Path) -> None:

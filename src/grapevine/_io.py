@@ -16,7 +16,7 @@ import warnings
 import zlib
 from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import IO, Any, Literal
+from typing import IO, Any, Literal, overload
 
 import numpy as np
 import pandas as pd
@@ -25,6 +25,7 @@ from grapevine.errors import BadInput
 
 __all__ = [
     "ColumnType",
+    "Lines",
     "check_text",
     "iter_line_blocks",
     "open_binary",
@@ -104,48 +105,167 @@ def check_text(text: str, *, source: str, line: int | None, field: str | None) -
         ) from None
 
 
-def _keep(line: bytes, comment: bytes | None) -> bool:
-    s = line.strip()
-    return bool(s) and not (comment is not None and s.startswith(comment))
+class Lines(Sequence[bytes]):
+    """Data lines held as one ``b"\\n"``-joined buffer, split only when indexed or iterated.
+
+    Elements are the lines without their line ending (``\\n`` or ``\\r\\n``).
+
+    Parsing hands ``data`` to pandas as it is, so a block of a million lines
+    never becomes a million Python objects unless something asks for them.
+    """
+
+    __slots__ = ("_list", "_n", "data")
+
+    def __init__(self, data: bytes, count: int) -> None:
+        self.data = data
+        self._n = count
+        self._list: list[bytes] | None = None
+
+    def _split(self) -> list[bytes]:
+        if self._list is None:
+            self._list = self.data.split(b"\n") if self._n else []
+        return self._list
+
+    def __len__(self) -> int:
+        return self._n
+
+    def __iter__(self) -> Iterator[bytes]:
+        return iter(self._split())
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, Lines):
+            return self.data == other.data and self._n == other._n
+        if isinstance(other, list | tuple):
+            return list(self) == list(other)
+        return NotImplemented
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return f"<Lines: {self._n} lines>"
+
+    @overload
+    def __getitem__(self, index: int) -> bytes: ...
+    @overload
+    def __getitem__(self, index: slice) -> Lines: ...
+    def __getitem__(self, index: int | slice) -> bytes | Lines:
+        if isinstance(index, slice):
+            start, stop, step = index.indices(self._n)
+            if start >= stop:
+                return Lines(b"", 0)
+            if step == 1 and stop == self._n and self._list is None:  # drop a header cheaply
+                pos = 0
+                for _ in range(start):
+                    pos = self.data.index(b"\n", pos) + 1
+                return Lines(self.data[pos:], stop - start)
+            part = self._split()[index]
+            return Lines(b"\n".join(part), len(part))
+        if self._list is None and index == 0 and self._n:
+            end = self.data.find(b"\n")
+            return self.data if end < 0 else self.data[:end]
+        return self._split()[index]
+
+
+_NOT_PLAIN = re.compile(rb"(?:^|\n)[ \t\r\f\v]*(?:\n|\Z)")  # blank lines
+
+
+def _block(chunk: bytes, first: int, comment: bytes | None) -> tuple[Lines, np.ndarray, int]:
+    """The data lines of ``chunk`` (which starts at line ``first + 1``) and their numbers."""
+    count = chunk.count(b"\n") + (0 if chunk.endswith(b"\n") or not chunk else 1)
+    data = chunk[:-1] if chunk.endswith(b"\n") else chunk
+    plain = (comment is None or comment not in chunk) and not _NOT_PLAIN.search(data)
+    if plain:  # every line is a data line: no Python loop over lines
+        if b"\r" in data:
+            data = data.replace(b"\r\n", b"\n").removesuffix(b"\r")
+        numbers = np.arange(first + 1, first + 1 + count, dtype=np.int64)
+        return Lines(data, count), numbers, count
+    raw = chunk.split(b"\n")
+    if chunk.endswith(b"\n"):
+        raw.pop()
+    kept: list[bytes] = []
+    nums: list[int] = []
+    for i, line in enumerate(raw):
+        s = line.strip()
+        if s and not (comment is not None and s.startswith(comment)):
+            kept.append(line.rstrip(b"\r"))
+            nums.append(first + 1 + i)
+    return Lines(b"\n".join(kept), len(kept)), np.asarray(nums, dtype=np.int64), count
 
 
 def iter_line_blocks(
     path: str | Path, *, block_lines: int, comment: bytes | None = b"#"
-) -> Iterator[tuple[list[bytes], np.ndarray]]:
-    """Yield blocks of data lines and their 1-based line numbers.
+) -> Iterator[tuple[Lines, np.ndarray]]:
+    """Yield blocks of at most ``block_lines`` data lines and their 1-based line numbers.
 
     Blank lines and lines starting with ``comment`` are skipped but counted.
+    The file is read in large chunks cut at line ends; a chunk with no comment
+    or blank line goes to the parser as one buffer.
     """
     source = str(path)
     lineno = 0
-    lines: list[bytes] = []
-    numbers: list[int] = []
+    pending = b""
+    eof = False
+    held: list[tuple[Lines, np.ndarray]] = []
+    held_n = 0
     with open_binary(path) as fh:
-        try:
-            for line in fh:
-                lineno += 1
-                if _keep(line, comment):
-                    lines.append(line)
-                    numbers.append(lineno)
-                    if len(lines) >= block_lines:
-                        yield lines, np.asarray(numbers, dtype=np.int64)
-                        lines, numbers = [], []
-        except BadInput as exc:
-            raise BadInput(exc.message, file=source, line=lineno + 1) from None
-        except OSError as exc:
-            raise BadInput(f"cannot read: {exc}", file=source, line=lineno + 1) from exc
-    if lines:
-        yield lines, np.asarray(numbers, dtype=np.int64)
+        while not eof or pending:
+            try:
+                while not eof and pending.count(b"\n") < block_lines:
+                    more = fh.read(_READ_BYTES)
+                    eof = not more
+                    pending += more
+            except BadInput as exc:
+                raise BadInput(exc.message, file=source, line=lineno + 1) from None
+            except OSError as exc:
+                raise BadInput(f"cannot read: {exc}", file=source, line=lineno + 1) from exc
+            newlines = np.flatnonzero(np.frombuffer(pending, dtype=np.uint8) == 10)
+            while len(newlines) >= block_lines or (eof and pending):
+                if len(newlines) >= block_lines:
+                    cut = int(newlines[block_lines - 1]) + 1
+                    newlines = newlines[block_lines:] - cut
+                else:
+                    cut, newlines = len(pending), newlines[:0]
+                chunk, pending = pending[:cut], pending[cut:]
+                lines, numbers, count = _block(chunk, lineno, comment)
+                lineno += count
+                if len(lines):
+                    held.append((lines, numbers))
+                    held_n += len(lines)
+                while held_n >= block_lines:
+                    out, held = _take(held, block_lines)
+                    held_n -= block_lines
+                    yield out
+    if held:
+        yield _take(held, held_n)[0]
 
 
-def read_lines(path: str | Path, *, comment: bytes | None = b"#") -> tuple[list[bytes], np.ndarray]:
+def _take(
+    held: list[tuple[Lines, np.ndarray]], k: int
+) -> tuple[tuple[Lines, np.ndarray], list[tuple[Lines, np.ndarray]]]:
+    """The first ``k`` data lines of the held blocks, and what is left."""
+    data = b"\n".join(lines.data for lines, _ in held)
+    numbers = np.concatenate([n for _, n in held])
+    total = len(numbers)
+    if k >= total:
+        return (Lines(data, total), numbers), []
+    cut = int(np.flatnonzero(np.frombuffer(data, dtype=np.uint8) == 10)[k - 1])
+    rest = (Lines(data[cut + 1 :], total - k), numbers[k:])
+    return (Lines(data[:cut], k), numbers[:k]), [rest]
+
+
+_READ_BYTES = 1 << 22
+
+
+def read_lines(path: str | Path, *, comment: bytes | None = b"#") -> tuple[Lines, np.ndarray]:
     """All data lines of a file and their line numbers (see :func:`iter_line_blocks`)."""
-    lines: list[bytes] = []
+    datas: list[bytes] = []
     numbers: list[np.ndarray] = []
     for block, nums in iter_line_blocks(path, block_lines=1 << 20, comment=comment):
-        lines.extend(block)
+        datas.append(block.data)
         numbers.append(nums)
-    return lines, (np.concatenate(numbers) if numbers else np.empty(0, dtype=np.int64))
+    total = sum(len(n) for n in numbers)
+    merged = np.concatenate(numbers) if numbers else np.empty(0, dtype=np.int64)
+    return Lines(b"\n".join(datas), total), merged
 
 
 _PANDAS_DTYPE = {"int": "int64", "float": "float64", "str": "object"}
@@ -180,7 +300,10 @@ def parse_columns(
         frame = pd.DataFrame({n: pd.Series(dtype=_PANDAS_DTYPE[t]) for n, t in columns.items()})
         frame["_line"] = np.empty(0, dtype=np.int64)
         return frame
-    data = b"\n".join(line.rstrip(b"\r\n") for line in lines)
+    if isinstance(lines, Lines):
+        data = lines.data
+    else:
+        data = b"\n".join(line.rstrip(b"\r\n") for line in lines)
     dtypes = {n: _PANDAS_DTYPE[t] for n, t in columns.items()}
     if optional:
         for n in names[len(names) - optional :]:
