@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
@@ -175,7 +176,7 @@ def _split_first(line: bytes, sep: str) -> list[str]:
 
 
 def _parse_edges(
-    lines: list[bytes], numbers: np.ndarray, source: str, sep: str, weighted: bool
+    lines: Sequence[bytes], numbers: np.ndarray, source: str, sep: str, weighted: bool
 ) -> pd.DataFrame:
     cols: dict[str, str] = {"source": "int", "target": "int"}
     if weighted:
@@ -193,7 +194,7 @@ def _parse_edges(
     return frame
 
 
-def _extra_columns(lines: list[bytes], sep: str, have: int) -> int:
+def _extra_columns(lines: Sequence[bytes], sep: str, have: int) -> int:
     probe = lines[0]
     return max(0, len(_split_first(probe, sep)) - have)
 
@@ -203,7 +204,7 @@ def _looks_adjacency(line: bytes) -> bool:
     return head.strip().isdigit() and (not tail.strip() or tail.strip()[:1].isdigit())
 
 
-def _read_adjacency(lines: list[bytes], numbers: np.ndarray, source: str) -> EdgeList:
+def _read_adjacency(lines: Sequence[bytes], numbers: np.ndarray, source: str) -> EdgeList:
     heads: list[int] = []
     counts: list[int] = []
     chunks: list[bytes] = []
