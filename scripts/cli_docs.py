@@ -20,6 +20,8 @@ COMMANDS = [
     ["import", "ties"],
     ["import", "posts"],
     ["info"],
+    ["cascades"],
+    ["reach"],
     ["migrate"],
     ["demo"],
     ["serve"],

@@ -229,6 +229,52 @@ def info(
 
 
 @app.command()
+def cascades(
+    db: DbOption = None,
+    platform: PlatformOption = None,
+    top: Annotated[int, typer.Option(min=1, help="How many cascades to list.")] = 20,
+    as_json: Annotated[bool, typer.Option("--json", help="One JSON object per cascade.")] = False,
+    infer: Annotated[
+        bool,
+        typer.Option(
+            help="Infer missing parent links from the platform's ties: the most recent earlier "
+            "adopter the author follows."
+        ),
+    ] = False,
+) -> None:
+    """The largest cascade trees with their metrics (size, depth, structural virality...).
+
+    Trees come from the posts' parent links, or from retweet ties (one star per author).
+    """
+    from grapevine.cli._cascades import show_cascades
+    from grapevine.store import Store
+
+    try:
+        with Store(db) as store:
+            show_cascades(store, platform=platform, top=top, as_json=as_json, infer=infer)
+    except GrapevineError as exc:
+        raise _fail(exc) from None
+
+
+@app.command()
+def reach(
+    cascade: Annotated[str, typer.Argument(help="The cascade (campaign, story) id.")],
+    db: DbOption = None,
+    platform: PlatformOption = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Adopters of a cascade split into organic (from the root), viral (via a friend) and paid."""
+    from grapevine.cli._cascades import show_reach
+    from grapevine.store import Store
+
+    try:
+        with Store(db) as store:
+            show_reach(store, platform=platform, cascade=cascade, as_json=as_json)
+    except GrapevineError as exc:
+        raise _fail(exc) from None
+
+
+@app.command()
 def migrate(db: DbOption = None) -> None:
     """Create the store or upgrade its schema to this version."""
     from grapevine.store import HEAD_REVISION, Store

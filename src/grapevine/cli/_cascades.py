@@ -1,0 +1,153 @@
+"""``grapevine cascades`` and ``grapevine reach``: cascade trees from the store."""
+
+from __future__ import annotations
+
+import json
+import math
+from typing import Any
+
+import pandas as pd
+from rich.table import Table
+
+from grapevine.cascades import (
+    Forest,
+    forest_from_posts,
+    forest_from_retweets,
+    infer_parents,
+    reach_split,
+    tree_metrics,
+)
+from grapevine.cli._render import console, when
+from grapevine.errors import BadInput
+from grapevine.store import Store
+
+
+def load_forest(store: Store, platform: str | None, *, infer: bool = False) -> tuple[Forest, str]:
+    """The store's cascades: posts with parent links, else retweet ties (star trees).
+
+    With ``infer``, posts without a parent get one from the platform's ties
+    (the most recent earlier adopter the author follows).
+    """
+    posts = store.posts(platform=platform)
+    if not posts.empty:
+        if infer:
+            posts = with_inferred_parents(store, posts, platform)
+            return forest_from_posts(posts), "posts, parents inferred from the ties"
+        return forest_from_posts(posts), "posts"
+    ties = store.ties(platform=platform, kinds=["retweeted"])
+    if not ties.empty:
+        return forest_from_retweets(ties), "retweets"
+    raise BadInput(
+        f"no posts and no retweets in the store for platform {platform or '(any)'}",
+        field="platform",
+    )
+
+
+def with_inferred_parents(store: Store, posts: pd.DataFrame, platform: str | None) -> pd.DataFrame:
+    """Fill missing parent links by :func:`grapevine.cascades.infer_parents` over the ties."""
+    graph = store.graph(platform=platform)
+    todo = posts["parent_external_id"].isna()
+    parents, _ = infer_parents(
+        posts["author"].to_numpy(), posts["time"].to_numpy(), posts["cascade_id"].to_numpy(), graph
+    )
+    post_of = dict(
+        zip(
+            zip(posts["cascade_id"], posts["author"], strict=True),
+            posts["external_id"],
+            strict=True,
+        )
+    )
+    inferred = [
+        None if p is None else post_of.get((c, str(p)))
+        for c, p in zip(posts["cascade_id"], parents, strict=True)
+    ]
+    out = posts.copy()
+    out.loc[todo, "parent_external_id"] = pd.Series(inferred, index=posts.index)[todo]
+    return out
+
+
+def _clean(value: Any) -> Any:
+    if isinstance(value, float) and math.isnan(value):
+        return None
+    return value.item() if hasattr(value, "item") else value
+
+
+def show_cascades(
+    store: Store, *, platform: str | None, top: int, as_json: bool, infer: bool = False
+) -> None:
+    forest, source = load_forest(store, platform, infer=infer)
+    metrics = tree_metrics(forest).head(top)
+    if as_json:
+        for row in metrics.to_dict("records"):
+            print(json.dumps({k: _clean(v) for k, v in row.items()}))
+        return
+    table = Table(
+        title=f"Largest cascades ({forest.n_trees:,} trees, {len(forest):,} adoptions, "
+        f"from {source}; {len(forest.issues):,} links flagged)",
+        title_justify="left",
+    )
+    cols = ("cascade", "size", "depth", "breadth", "virality", "direct", "start", "to 100")
+    for col in cols:
+        table.add_column(col, justify="left" if col in ("cascade", "start") else "right")
+    for row in metrics.itertuples(index=False):
+        table.add_row(
+            str(row.cascade)[:20],
+            f"{row.size:,}",
+            str(row.depth),
+            f"{row.max_breadth:,}",
+            _fmt(row.structural_virality),
+            _fmt(row.broadcast_share),
+            when(row.start, "%y-%m-%d %H:%M"),
+            _duration(row.time_to_100),
+        )
+    console.print(table)
+    console.print(
+        "virality: mean distance between two adopters in the tree (Goel et al. "
+        "2016); direct: share of adopters who got it from the root."
+    )
+    if len(forest.issues):
+        counts = forest.issues["issue"].value_counts()
+        console.print("flagged links: " + ", ".join(f"{v:,} {k}" for k, v in counts.items()))
+
+
+def show_reach(store: Store, *, platform: str | None, cascade: str, as_json: bool) -> None:
+    forest, _ = load_forest(store, platform)
+    split = reach_split(forest)
+    key: Any = cascade
+    if key not in split.index:
+        matches = [c for c in split.index if str(c) == cascade]
+        if not matches:
+            raise BadInput(f"no cascade {cascade!r} in the store", field="cascade")
+        key = matches[0]
+    row = split.loc[key]
+    if as_json:
+        print(json.dumps({"cascade": str(key), **{k: _clean(v) for k, v in row.items()}}))
+        return
+    table = Table(title=f"Reach of cascade {key}", title_justify="left")
+    for col in ("organic", "viral", "paid", "viral share"):
+        table.add_column(col, justify="right")
+    table.add_row(
+        f"{int(row['organic']):,}",
+        f"{int(row['viral']):,}",
+        f"{int(row['paid']):,}",
+        _fmt(row["viral_share"]),
+    )
+    console.print(table)
+    console.print(
+        "organic: adopters who got it from the root (depth 1); viral: through a "
+        "friend's share (depth 2+); paid: flagged as paid distribution."
+    )
+
+
+def _fmt(x: float) -> str:
+    return "-" if pd.isna(x) else f"{x:.2f}"
+
+
+def _duration(seconds: float) -> str:
+    if pd.isna(seconds):
+        return "-"
+    if seconds < 3600:
+        return f"{seconds / 60:.0f} min"
+    if seconds < 86400 * 2:
+        return f"{seconds / 3600:.1f} h"
+    return f"{seconds / 86400:.1f} d"
