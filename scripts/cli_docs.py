@@ -22,6 +22,7 @@ COMMANDS = [
     ["info"],
     ["cascades"],
     ["reach"],
+    ["forecast"],
     ["migrate"],
     ["demo"],
     ["serve"],

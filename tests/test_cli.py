@@ -87,3 +87,33 @@ def test_cli_docs_are_the_current_help() -> None:
     script = Path(__file__).resolve().parents[1] / "scripts" / "cli_docs.py"
     out = subprocess.run([sys.executable, str(script), "--check"], capture_output=True, text=True)
     assert out.returncode == 0, out.stderr
+
+
+WEIBO = "\t".join(["77", "1", "1464739201", "4", "1:0 1/2:60 1/2/3:120 1/4:4000"]) + "\n"
+
+
+def test_cascades_reach_and_forecast_commands(tmp_path: Path) -> None:
+    cascades = tmp_path / "weibo.txt"
+    cascades.write_text(WEIBO)
+    db = f"sqlite:///{tmp_path / 'c.db'}"
+    assert run("import", "cascades", str(cascades), "--db", db, cwd=tmp_path).returncode == 0
+    out = run("cascades", "--db", db, "--json", cwd=tmp_path)
+    assert out.returncode == 0, out.stderr
+    (row,) = [json.loads(line) for line in out.stdout.splitlines()]
+    assert (row["cascade"], row["size"], row["depth"], row["max_breadth"]) == ("77", 4, 2, 2)
+    assert row["structural_virality"] == pytest.approx(10 / 6)
+    reach = json.loads(run("reach", "77", "--db", db, "--json", cwd=tmp_path).stdout)
+    assert (reach["organic"], reach["viral"], reach["paid"]) == (2, 1, 0)
+    missing = run("reach", "nope", "--db", db, cwd=tmp_path)
+    assert missing.returncode == 1
+    assert "no cascade 'nope'" in missing.stderr
+    fc = run("forecast", str(cascades), "--at", "1h", "--json", cwd=tmp_path)
+    assert fc.returncode == 0, fc.stderr
+    (line,) = [json.loads(x) for x in fc.stdout.splitlines()]
+    assert line["observed"] == 3
+    assert line["actual_final"] == 4
+    assert line["status"] == "too young"
+    assert line["message"].startswith("cannot forecast yet")
+    bad = run("forecast", str(cascades), "--at", "soon", cwd=tmp_path)
+    assert bad.returncode == 1
+    assert "not a duration" in bad.stderr

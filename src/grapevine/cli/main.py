@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 
 from grapevine import __version__
-from grapevine.errors import GrapevineError
+from grapevine.errors import BadInput, GrapevineError
 
 app = typer.Typer(
     name="grapevine",
@@ -270,6 +270,53 @@ def reach(
     try:
         with Store(db) as store:
             show_reach(store, platform=platform, cascade=cascade, as_json=as_json)
+    except GrapevineError as exc:
+        raise _fail(exc) from None
+
+
+@app.command()
+def forecast(
+    path: Annotated[Path, typer.Argument(help="A cascade file (FOREST, MS-HGAT, Inf-VAE, Weibo).")],
+    at: Annotated[
+        str,
+        typer.Option(
+            help="Observe each cascade up to this long after its first event: 90, 30m, 1h, 2d."
+        ),
+    ] = "1h",
+    model: Annotated[
+        str,
+        typer.Option(help="hawkes (power-law kernel, fitted by maximum likelihood) or seismic."),
+    ] = "hawkes",
+    format: Annotated[str, typer.Option(help="auto, forest, mshgat, infvae or weibo.")] = "auto",
+    degree: Annotated[
+        float, typer.Option(help="Follower count assumed for every event (these files carry none).")
+    ] = 1.0,
+    limit: Annotated[
+        int | None,
+        typer.Option(min=1, help="Forecast only the first N cascades.", show_default=False),
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="One JSON line per cascade.")] = False,
+) -> None:
+    """Forecast the final size of every cascade in a file from what it showed up to --at.
+
+    Works without a store. Each line says the forecast, its interval, the status ("cannot
+    forecast yet" when the model is supercritical or the cascade too young) and the actual
+    final size in the file, so forecasts can be scored on data the model never saw.
+    """
+    from grapevine.cli._forecast import forecast_file, parse_duration
+
+    try:
+        if model not in ("hawkes", "seismic"):
+            raise BadInput(f"unknown model {model!r}: use hawkes or seismic", field="model")
+        forecast_file(
+            path,
+            at=parse_duration(at),
+            model=model,
+            fmt=format,
+            degree=degree,
+            as_json=as_json,
+            limit=limit,
+        )
     except GrapevineError as exc:
         raise _fail(exc) from None
 
