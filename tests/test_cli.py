@@ -102,6 +102,10 @@ def test_cascades_reach_and_forecast_commands(tmp_path: Path) -> None:
     (row,) = [json.loads(line) for line in out.stdout.splitlines()]
     assert (row["cascade"], row["size"], row["depth"], row["max_breadth"]) == ("77", 4, 2, 2)
     assert row["structural_virality"] == pytest.approx(10 / 6)
+    plotted = run("cascades", "--db", db, "--plot", str(tmp_path / "plots"), cwd=tmp_path)
+    assert plotted.returncode == 0, plotted.stderr
+    assert (tmp_path / "plots" / "tree.svg").exists()
+    assert (tmp_path / "plots" / "growth.png").read_bytes()[:4] == b"\x89PNG"
     reach = json.loads(run("reach", "77", "--db", db, "--json", cwd=tmp_path).stdout)
     assert (reach["organic"], reach["viral"], reach["paid"]) == (2, 1, 0)
     missing = run("reach", "nope", "--db", db, cwd=tmp_path)

@@ -188,6 +188,10 @@ def plot_rt(
     if tipped_at is not None:
         ax.axvline(_dates(np.array([tipped_at]))[0], color="#c0392b", label="tipped")
     ax.set_yscale("log")
+    from matplotlib.ticker import FormatStrFormatter, NullFormatter
+
+    ax.yaxis.set_major_formatter(FormatStrFormatter("%g"))
+    ax.yaxis.set_minor_formatter(NullFormatter())
     ax.set_ylabel("R(t)")
     ax.set_title(title)
     ax.legend(loc="upper right")

@@ -4,17 +4,22 @@ from __future__ import annotations
 
 import json
 import math
+from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 from rich.table import Table
 
 from grapevine.cascades import (
     Forest,
+    TippingPoint,
     forest_from_posts,
     forest_from_retweets,
     infer_parents,
     reach_split,
+    reproduction_number,
+    tipping_point,
     tree_metrics,
 )
 from grapevine.cli._render import console, when
@@ -72,11 +77,62 @@ def _clean(value: Any) -> Any:
     return value.item() if hasattr(value, "item") else value
 
 
+def growth_of(forest: Forest) -> tuple[pd.DataFrame, TippingPoint] | None:
+    """R(t) of all adoptions (generation interval from the parent-to-child delays) and the
+    tipping point; None when the times do not allow it."""
+    t = forest.time[np.isfinite(forest.time)]
+    if t.size < 10:
+        return None
+    span = float(t.max() - t.min())
+    step = 3600.0 if span >= 2 * 86400 else 600.0 if span >= 3 * 3600 else 60.0
+    child = (forest.parent >= 0) & np.isfinite(forest.time)
+    delays = forest.time[child] - forest.time[forest.parent[child]]
+    delays = delays[np.isfinite(delays) & (delays > 0)]
+    if delays.size < 5:
+        return None
+    rt = reproduction_number(t, window=(step, 6), parent_delays=delays)
+    return rt, tipping_point(rt)
+
+
+def write_plots(forest: Forest, metrics: pd.DataFrame, plot_dir: Path) -> list[Path]:
+    """The largest tree, the growth curve and R(t) with the tipping moment, as PNG and SVG."""
+    from grapevine.cascades.plot import plot_growth, plot_rt, plot_tree
+
+    written: list[Path] = []
+    top = metrics.iloc[0]
+    both = ("png", "svg")
+    written += plot_tree(forest, top["root"], [plot_dir / f"tree.{x}" for x in both])
+    calendar = bool(np.nanmin(forest.time) > 1e8) if np.isfinite(forest.time).any() else False
+    if np.isfinite(forest.time).any():
+        written += plot_growth(
+            forest.time,
+            [plot_dir / f"growth.{x}" for x in both],
+            title="All adoptions",
+            calendar=calendar,
+        )
+    growth = growth_of(forest) if calendar else None
+    if growth is not None:
+        rt, tip = growth
+        written += plot_rt(
+            rt.dropna(subset=["r_mean"]), [plot_dir / f"rt.{x}" for x in both], tipped_at=tip.time
+        )
+    return written
+
+
 def show_cascades(
-    store: Store, *, platform: str | None, top: int, as_json: bool, infer: bool = False
+    store: Store,
+    *,
+    platform: str | None,
+    top: int,
+    as_json: bool,
+    infer: bool = False,
+    plot_dir: Path | None = None,
 ) -> None:
     forest, source = load_forest(store, platform, infer=infer)
     metrics = tree_metrics(forest).head(top)
+    if plot_dir is not None and len(metrics):
+        for path in write_plots(forest, metrics, plot_dir):
+            console.print(f"wrote {path}", highlight=False)
     if as_json:
         for row in metrics.to_dict("records"):
             print(json.dumps({k: _clean(v) for k, v in row.items()}))
@@ -108,6 +164,15 @@ def show_cascades(
     if len(forest.issues):
         counts = forest.issues["issue"].value_counts()
         console.print("flagged links: " + ", ".join(f"{v:,} {k}" for k, v in counts.items()))
+    growth = growth_of(forest) if np.nanmin(forest.time, initial=np.inf) > 1e8 else None
+    if growth is not None:
+        rt, tip = growth
+        peak = rt["r_mean"].max()
+        verdict = f"tipped at {when(tip.time)} UTC" if tip.time is not None else "has not tipped"
+        console.print(
+            f"R(t) of all adoptions: peak {peak:.2f}; by the rule (lower end of the 95% "
+            f"interval above 1 for 2 windows in a row) it {verdict}."
+        )
 
 
 def show_reach(store: Store, *, platform: str | None, cascade: str, as_json: bool) -> None:

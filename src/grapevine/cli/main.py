@@ -241,6 +241,14 @@ def cascades(
             "adopter the author follows."
         ),
     ] = False,
+    plot: Annotated[
+        Path | None,
+        typer.Option(
+            help="Write plots (largest tree, growth curve, R(t) with the tipping moment) as PNG "
+            "and SVG into this folder.",
+            show_default=False,
+        ),
+    ] = None,
 ) -> None:
     """The largest cascade trees with their metrics (size, depth, structural virality...).
 
@@ -251,7 +259,9 @@ def cascades(
 
     try:
         with Store(db) as store:
-            show_cascades(store, platform=platform, top=top, as_json=as_json, infer=infer)
+            show_cascades(
+                store, platform=platform, top=top, as_json=as_json, infer=infer, plot_dir=plot
+            )
     except GrapevineError as exc:
         raise _fail(exc) from None
 
