@@ -47,7 +47,7 @@ def forecast_one(
     return hawkes_forecast(times, marks, at=at, random_state=random_state)
 
 
-def _cascades_from_file(path: Path, fmt: str) -> Iterator[tuple[str, np.ndarray]]:
+def cascades_from_file(path: Path, fmt: str) -> Iterator[tuple[str, np.ndarray]]:
     for batch in read_cascades(path, format=fmt):  # type: ignore[arg-type]
         posts = batch.posts
         if posts is None:
@@ -75,12 +75,33 @@ def _record(cid: str, fc: Forecast, at: float, final: int) -> dict[str, Any]:
     }
 
 
-def forecast_file(
-    path: Path, *, at: float, model: str, fmt: str, degree: float, as_json: bool, limit: int | None
+def cascades_from_posts(
+    posts: pd.DataFrame, cascade: str | None
+) -> Iterator[tuple[str, np.ndarray]]:
+    """Adoption times of each cascade of a posts table, relative to its first adoption."""
+    if cascade is not None:
+        posts = posts[posts["cascade_id"].astype(str) == cascade]
+        if posts.empty:
+            raise BadInput(f"no cascade {cascade!r} in the store", field="cascade")
+    posts = posts.dropna(subset=["time"])
+    keys = posts["cascade_id"].astype(object).where(posts["cascade_id"].notna(), "(none)")
+    for cid, group in posts.groupby(keys, sort=False):
+        t = np.sort(group["time"].to_numpy(dtype=np.float64))
+        yield str(cid), t - t[0]
+
+
+def forecast_cascades(
+    cascades: Iterator[tuple[str, np.ndarray]],
+    *,
+    at: float,
+    model: str,
+    degree: float,
+    as_json: bool,
+    limit: int | None,
 ) -> None:
-    """Forecast every cascade of a cascade file from what it shows up to ``at``."""
+    """Forecast every cascade from what it showed up to ``at`` after its first event."""
     rows = []
-    for n, (cid, t) in enumerate(_cascades_from_file(path, fmt)):
+    for n, (cid, t) in enumerate(cascades):
         if limit is not None and n >= limit:
             break
         marks = np.full(len(t), degree)

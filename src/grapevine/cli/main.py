@@ -286,7 +286,19 @@ def reach(
 
 @app.command()
 def forecast(
-    path: Annotated[Path, typer.Argument(help="A cascade file (FOREST, MS-HGAT, Inf-VAE, Weibo).")],
+    path: Annotated[
+        Path | None,
+        typer.Argument(
+            help="A cascade file (FOREST, MS-HGAT, Inf-VAE, Weibo); omit it to forecast the "
+            "store's cascades (--db, --platform, --cascade).",
+            show_default=False,
+        ),
+    ] = None,
+    db: DbOption = None,
+    platform: PlatformOption = None,
+    cascade: Annotated[
+        str | None, typer.Option(help="Only this cascade of the store.", show_default=False)
+    ] = None,
     at: Annotated[
         str,
         typer.Option(
@@ -307,22 +319,35 @@ def forecast(
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="One JSON line per cascade.")] = False,
 ) -> None:
-    """Forecast the final size of every cascade in a file from what it showed up to --at.
+    """Forecast the final size of every cascade in a file (or the store) from what it showed
+    up to --at.
 
-    Works without a store. Each line says the forecast, its interval, the status ("cannot
+    A file needs no store. Each line says the forecast, its interval, the status ("cannot
     forecast yet" when the model is supercritical or the cascade too young) and the actual
     final size in the file, so forecasts can be scored on data the model never saw.
     """
-    from grapevine.cli._forecast import forecast_file, parse_duration
+    from grapevine.cli._forecast import (
+        cascades_from_file,
+        cascades_from_posts,
+        forecast_cascades,
+        parse_duration,
+    )
+    from grapevine.store import Store
 
     try:
         if model not in ("hawkes", "seismic"):
             raise BadInput(f"unknown model {model!r}: use hawkes or seismic", field="model")
-        forecast_file(
-            path,
-            at=parse_duration(at),
+        seconds = parse_duration(at)
+        if path is None:
+            with Store(db) as store:
+                posts = store.posts(platform=platform)
+            cascades = cascades_from_posts(posts, cascade)
+        else:
+            cascades = cascades_from_file(path, format)
+        forecast_cascades(
+            cascades,
+            at=seconds,
             model=model,
-            fmt=format,
             degree=degree,
             as_json=as_json,
             limit=limit,
