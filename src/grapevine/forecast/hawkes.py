@@ -313,9 +313,22 @@ class HawkesPowerLaw:
         self.converged_ = ok
         self.n_iter_ = int(res.nit)
         self.branching_factor_ = kappa * self._mark_moment(beta) / (theta * c**theta)
+        lo_b, hi_b = np.array(bounds, dtype=np.float64).T
+        pinned = [
+            name
+            for i, name in ((1, "c"), (2, "theta"))
+            if np.isclose(res.x[i], lo_b[i]) or np.isclose(res.x[i], hi_b[i])
+        ]
         if not ok:
             self.status_ = "not converged"
             self._why = f"maximum likelihood fit did not converge ({res.message})"
+        elif pinned:
+            # the kernel's time scale is not identified (typically a burst already over)
+            self.status_ = "not converged"
+            self._why = (
+                f"the fit ended on a bound of {' and '.join(pinned)}: the observed window "
+                "does not pin down how fast interest decays"
+            )
         elif self.branching_factor_ >= 1.0:
             self.status_ = "supercritical"
         else:
