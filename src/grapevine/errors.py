@@ -11,6 +11,7 @@ can render it without parsing the message::
     ├── NotConverged        an iterative estimator stopped before its tolerance
     ├── StoreError          the database cannot do what was asked
     │   └── SchemaOutOfDate the database schema is older than this Grapevine
+    ├── InvalidSignature    a webhook whose signature, timestamp or nonce does not verify
     └── MissingDependency   an optional extra is not installed (names the extra)
 
 HTTP status codes are chosen in ``grapevine.service`` only.
@@ -22,6 +23,7 @@ __all__ = [
     "BadInput",
     "GrapevineError",
     "InvalidParameter",
+    "InvalidSignature",
     "MissingDependency",
     "NotConverged",
     "SchemaOutOfDate",
@@ -132,3 +134,18 @@ class MissingDependency(GrapevineError, ImportError):
         super().__init__(
             f"{package} is needed for this; install it with: pip install 'grapevine[{extra}]'"
         )
+
+
+class InvalidSignature(GrapevineError):
+    """A webhook whose signature, timestamp or nonce does not verify.
+
+    Attributes
+    ----------
+    reason : str
+        What failed: ``"malformed header"``, ``"no matching signature"``, ``"timestamp outside
+        the tolerance"`` or ``"replayed"``.
+    """
+
+    def __init__(self, reason: str) -> None:
+        self.reason = reason
+        super().__init__(f"Webhook signature rejected: {reason}.")
