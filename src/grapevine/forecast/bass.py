@@ -31,6 +31,7 @@ from scipy import optimize, stats
 
 from grapevine._validation import check_number
 from grapevine.errors import BadInput
+from grapevine.forecast._checks import float_pair
 from grapevine.forecast._result import Forecast
 
 __all__ = ["SULTAN_FARLEY_LEHMANN", "Bass", "bass_cumulative", "fit_bass"]
@@ -470,15 +471,7 @@ def _check_series(
     t: ArrayLike, adopters: ArrayLike, cumulative: bool
 ) -> tuple[FloatArray, FloatArray]:
     """Validated period ends and per-period counts (differenced when cumulative)."""
-    try:
-        s = np.asarray(t, dtype=np.float64)
-        y = np.asarray(adopters, dtype=np.float64)
-    except (TypeError, ValueError) as exc:
-        raise BadInput(f"t and adopters must be numbers ({exc})") from None
-    if s.ndim != 1 or y.ndim != 1 or len(s) != len(y):
-        raise BadInput(
-            f"t and adopters must be 1-d and of one length, got shapes {s.shape} and {y.shape}"
-        )
+    s, y = float_pair(t, adopters, ("t", "adopters"))
     if len(s) == 0:
         raise BadInput("no periods observed", field="t")
     if not (np.all(np.isfinite(s)) and np.all(np.isfinite(y))):

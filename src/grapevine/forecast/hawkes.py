@@ -32,6 +32,7 @@ from scipy import optimize
 
 from grapevine._validation import check_choice, check_number
 from grapevine.errors import BadInput, NotConverged
+from grapevine.forecast._checks import float_pair
 from grapevine.forecast._result import Forecast, Status
 
 __all__ = ["HawkesPowerLaw", "hawkes_forecast"]
@@ -474,15 +475,7 @@ def hawkes_forecast(
 def _check_events(
     times: ArrayLike, marks: ArrayLike, at: float | None
 ) -> tuple[FloatArray, FloatArray, float]:
-    try:
-        t = np.asarray(times, dtype=np.float64)
-        m = np.asarray(marks, dtype=np.float64)
-    except (TypeError, ValueError) as exc:
-        raise BadInput(f"times and marks must be numbers ({exc})") from None
-    if t.ndim != 1 or m.ndim != 1 or len(t) != len(m):
-        raise BadInput(
-            f"times and marks must be 1-d and of one length, got shapes {t.shape} and {m.shape}"
-        )
+    t, m = float_pair(times, marks, ("times", "marks"))
     if len(t) == 0:
         raise BadInput("no events: a cascade has at least its original post", field="times")
     if not np.all(np.isfinite(t)):
