@@ -162,16 +162,17 @@ def build_forest(
     if t_arr.shape != ids_arr.shape or c_arr.shape != ids_arr.shape:
         raise BadInput("times and cascades must be as long as ids", field="times")
     issues: list[tuple[Any, str, str]] = []
-    keys = ids_arr.astype(str) if ids_arr.dtype == object else ids_arr
-    dup = pd.Index(keys).duplicated(keep="first")
+    keys = _as_text(ids_arr) if ids_arr.dtype == object else ids_arr
+    index = pd.Index(keys)
+    dup = index.duplicated(keep="first")
     if dup.any():
         for label in ids_arr[dup].tolist():
             issues.append((label, "duplicate id", "kept the first occurrence"))
         keep = ~dup
         ids_arr, par_arr, t_arr, c_arr = ids_arr[keep], par_arr[keep], t_arr[keep], c_arr[keep]
         keys = keys[keep]
+        index = pd.Index(keys)
     n = len(ids_arr)
-    index = pd.Index(keys)
     empty = pd.isna(par_arr) | (par_arr == "")
     lookup = par_arr.copy()
     lookup[empty] = None
@@ -184,7 +185,7 @@ def build_forest(
         if keys.dtype.kind in "iuf":
             probe = pd.to_numeric(pd.Series(probe), errors="coerce").to_numpy()
         else:
-            probe = probe.astype(str)
+            probe = _as_text(probe)
         pos[~empty] = index.get_indexer(probe)
     unknown = ~empty & (pos < 0)
     for label in ids_arr[unknown].tolist():
@@ -217,6 +218,13 @@ def build_forest(
         issues.append((label, "parent in another cascade", "link kept"))
     frame = pd.DataFrame(issues, columns=["id", "issue", "rule"])
     return Forest(ids_arr, pos, t_arr, c_arr, root, depth, subtree, frame)
+
+
+def _as_text(values: np.ndarray) -> np.ndarray:
+    """Labels as strings, skipping the conversion when they already are."""
+    if pd.api.types.infer_dtype(values, skipna=False) == "string":
+        return values
+    return values.astype(str)
 
 
 def _cycle_nodes(parent: np.ndarray, stranded: np.ndarray) -> np.ndarray:
