@@ -32,10 +32,13 @@ TABLES = {
     "alembic_version",
     "campaigns",
     "import_runs",
+    "participants",
     "person_links",
     "persons",
     "posts",
+    "referral_codes",
     "referral_events",
+    "rewards",
     "ties",
 }
 
@@ -50,7 +53,7 @@ def kind_counts(summary: dict) -> dict[str, int]:
 
 # ============================================================================ migrations
 def test_a_new_store_is_at_head(store: Store) -> None:
-    assert HEAD_REVISION == "0001"
+    assert HEAD_REVISION == "0002"
     assert current_revision(store.engine) == HEAD_REVISION
     assert tables(store.engine) == TABLES
     assert table_counts(store.engine) == {"persons": 0, "ties": 0, "posts": 0}
@@ -65,7 +68,7 @@ def test_downgrade_to_base_and_upgrade_again(store: Store, tmp_path: Path) -> No
     downgrade(store.engine)
     assert current_revision(store.engine) is None
     assert tables(store.engine) <= {"alembic_version"}
-    with pytest.raises(SchemaOutOfDate, match="is at schema none, this Grapevine needs 0001"):
+    with pytest.raises(SchemaOutOfDate, match="is at schema none, this Grapevine needs 0002"):
         Store(engine=store.engine, migrate=False)
     migrate(store.engine)
     assert current_revision(store.engine) == HEAD_REVISION

@@ -10,7 +10,7 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 __all__ = ["Settings", "get_settings"]
@@ -37,6 +37,30 @@ class Settings(BaseSettings):
     )
     host: str = Field(default="127.0.0.1", description="Address `grapevine serve` binds to.")
     port: int = Field(default=8000, ge=1, le=65535, description="Port of `grapevine serve`.")
+    ip_salt: SecretStr | None = Field(
+        default=None,
+        description="Secret key of the pseudonymous IP hashes of referral clicks (and of the "
+        "device and payout hashes of participants). No default on purpose: a generated one "
+        "would change at each start and break the fraud checks; the referral routes answer "
+        "503 until it is set. Keep it out of the database; rotating it forgets old hashes.",
+    )
+    webhook_secret: SecretStr | None = Field(
+        default=None,
+        description="Shared secret of `POST /webhooks/{campaign_id}` (X-Grapevine-Signature); "
+        "the route answers 503 while unset.",
+    )
+    stripe_webhook_secret: SecretStr | None = Field(
+        default=None,
+        description="Stripe endpoint signing secret (whsec_...) of `POST /webhooks/stripe`; "
+        "the route answers 503 while unset.",
+    )
+    cookie_window_days: float = Field(
+        default=30.0,
+        gt=0,
+        le=400,
+        description="Lifetime of the attribution cookie and default attribution window of a "
+        "campaign that names none (browsers cap cookies at 400 days).",
+    )
 
 
 @lru_cache(maxsize=1)

@@ -7,7 +7,8 @@ its period number and says so in the import's notes.
 
 Every table has a natural key so that re-running an import never duplicates:
 ``persons (platform, handle)``, ``ties (source, target, kind, time)``,
-``posts (platform, external_id)``, ``referral_events (campaign, idempotency_key)``.
+``posts (platform, external_id)``, ``referral_events (campaign, idempotency_key)``,
+``referral_codes (code)``, ``participants (campaign, person)``, ``rewards (campaign, reward_key)``.
 """
 
 from __future__ import annotations
@@ -39,10 +40,13 @@ __all__ = [
     "Base",
     "Campaign",
     "ImportRun",
+    "Participant",
     "Person",
     "PersonLink",
     "Post",
+    "ReferralCode",
     "ReferralEvent",
+    "Reward",
     "Tie",
 ]
 
@@ -165,6 +169,8 @@ class ReferralEvent(Base):
     __table_args__ = (
         UniqueConstraint("campaign_id", "idempotency_key"),
         Index("ix_referral_events_campaign_kind_time", "campaign_id", "kind", "time"),
+        Index("ix_referral_events_campaign_visitor", "campaign_id", "visitor_id"),
+        Index("ix_referral_events_campaign_order", "campaign_id", "order_id"),
     )
 
     id: Mapped[int] = mapped_column(Id, primary_key=True)
@@ -179,6 +185,62 @@ class ReferralEvent(Base):
     ip_hash: Mapped[str | None] = mapped_column(String(64))
     user_agent: Mapped[str | None] = mapped_column(String(512))
     idempotency_key: Mapped[str] = mapped_column(String(255))
+    order_id: Mapped[str | None] = mapped_column(String(255))
+    visitor_id: Mapped[str | None] = mapped_column(String(64))
+    # browser, bot or preview for clicks (grapevine.referrals.classify_request); None otherwise
+    traffic: Mapped[str | None] = mapped_column(String(16))
+
+
+class ReferralCode(Base):
+    """A participant's personal referral code (``/r/{code}``), unique across campaigns."""
+
+    __tablename__ = "referral_codes"
+    __table_args__ = (Index("ix_referral_codes_campaign_person", "campaign_id", "person_id"),)
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    code: Mapped[str] = mapped_column(String(64), unique=True)
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id", ondelete="CASCADE"))
+    person_id: Mapped[int] = mapped_column(ForeignKey("persons.id", ondelete="CASCADE"))
+    created_at: Mapped[float] = mapped_column(Float)
+    disabled_at: Mapped[float | None] = mapped_column(Float)
+
+
+class Participant(Base):
+    """A person taking part in a campaign, with the hashed facts the fraud checks compare."""
+
+    __tablename__ = "participants"
+    __table_args__ = (
+        UniqueConstraint("campaign_id", "person_id"),
+        Index("ix_participants_campaign_email", "campaign_id", "email"),
+    )
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id", ondelete="CASCADE"))
+    person_id: Mapped[int] = mapped_column(ForeignKey("persons.id", ondelete="CASCADE"))
+    email: Mapped[str] = mapped_column(String(320))  # normalised (normalize_email)
+    device_hash: Mapped[str | None] = mapped_column(String(64))
+    payout_hash: Mapped[str | None] = mapped_column(String(64))
+    created_at: Mapped[float] = mapped_column(Float)
+
+
+class Reward(Base):
+    """One reward of the campaign's ledger (grapevine.referrals.RewardLedger), by its key."""
+
+    __tablename__ = "rewards"
+    __table_args__ = (UniqueConstraint("campaign_id", "reward_key"),)
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id", ondelete="CASCADE"))
+    reward_key: Mapped[str] = mapped_column(String(255))
+    event_key: Mapped[str] = mapped_column(String(255), index=True)
+    person_id: Mapped[int | None] = mapped_column(ForeignKey("persons.id", ondelete="SET NULL"))
+    role: Mapped[str] = mapped_column(String(16))
+    amount: Mapped[float] = mapped_column(Float)
+    order_id: Mapped[str] = mapped_column(String(255))
+    earned_at: Mapped[float] = mapped_column(Float)
+    available_at: Mapped[float] = mapped_column(Float)
+    status: Mapped[str] = mapped_column(String(16))
+    reason: Mapped[str] = mapped_column(Text)
 
 
 class ImportRun(Base):

@@ -1,0 +1,208 @@
+"""``/api/events``: signups, purchases and refunds, idempotent on their key."""
+
+from __future__ import annotations
+
+import time
+
+from fastapi import APIRouter, Request, Response
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from grapevine import referrals as rf
+from grapevine.errors import BadInput
+from grapevine.service.deps import SessionDep
+from grapevine.service.routers.campaigns import load_campaign, window_seconds
+from grapevine.service.routers.redirects import VISITOR_COOKIE
+from grapevine.service.schemas import EventBody, EventCreate, EventPublic, RewardPublic
+from grapevine.store import referrals_repo as repo
+from grapevine.store.models import Campaign, ReferralEvent
+
+__all__ = ["REPLAY_HEADER", "record_event", "router"]
+
+router = APIRouter(prefix="/api/events", tags=["events"])
+
+REPLAY_HEADER = "Idempotent-Replayed"
+"""Set to ``true`` on the answer to a retried event (same body as the first answer)."""
+
+
+def _render(session: Session, event: ReferralEvent) -> EventPublic:
+    rewards = repo.rewards_for_event(
+        session, campaign_id=event.campaign_id, event_key=event.idempotency_key
+    )
+    return EventPublic(
+        event_id=event.id,
+        campaign_id=event.campaign_id,
+        kind=event.kind,
+        person_id=event.person_id,
+        referrer_id=event.referrer_id,
+        code=event.code,
+        order_id=event.order_id,
+        value=event.value,
+        time=event.time,
+        rewards=[
+            RewardPublic(
+                key=r.reward_key,
+                person_id=r.person_id,
+                role=r.role,
+                amount=r.amount,
+                status=r.status,
+                available_at=r.available_at,
+            )
+            for r in rewards
+        ],
+    )
+
+
+def _person_id(session: Session, email: str | None) -> int:
+    if not email or "@" not in email:
+        raise BadInput("a signup or purchase needs the customer's e-mail", field="email")
+    handle = rf.normalize_email(email)
+    return repo.get_or_create_person(session, platform=repo.EMAIL_PLATFORM, handle=handle).id
+
+
+def _attribute(
+    session: Session, campaign: Campaign, body: EventBody, person: int, when: float
+) -> tuple[int | None, str | None]:
+    """``(referrer_id, code)`` of a signup or purchase under the campaign's rule."""
+    clicks = (
+        repo.visitor_clicks(session, campaign_id=campaign.id, visitor_id=body.visitor_id)
+        if body.visitor_id
+        else []
+    )
+    valid = {code for code, _ in clicks}
+    if body.coupon_code:
+        try:
+            coupon = rf.normalize_code(body.coupon_code)
+        except BadInput:
+            coupon = None
+        row = None if coupon is None else repo.find_code(session, code=coupon)
+        if coupon is not None and row is not None and row.campaign_id == campaign.id:
+            valid.add(coupon)
+    found = rf.attribute(
+        clicks,
+        when,
+        rule=str((campaign.rules or {}).get("attribution", "last")),
+        window_seconds=window_seconds(campaign),
+        coupon_code=body.coupon_code,
+        valid_codes=valid,
+    )
+    if found.code is not None:
+        code_row = repo.find_code(session, code=found.code)
+        if code_row is not None and code_row.person_id != person:
+            return code_row.person_id, found.code
+        return None, None  # self-referral: no credit
+    if body.kind == "purchase":  # no click or coupon: the referrer of the signup, if any
+        signup = repo.signup_referrer(session, campaign_id=campaign.id, person_id=person)
+        if signup is not None and signup[0] != person:
+            return signup
+    return None, None
+
+
+def _update_rewards(session: Session, campaign: Campaign, now: float) -> None:
+    if not campaign.offer:
+        return
+    offer = rf.Offer.from_dict(campaign.offer)
+    ledger = [
+        rf.LedgerEvent(
+            key=e.idempotency_key,
+            kind=e.kind,
+            time=e.time,
+            person=str(e.person_id),
+            order_id=e.order_id or e.idempotency_key,
+            referrer=None if e.referrer_id is None else str(e.referrer_id),
+            value=e.value or 0.0,
+        )
+        for e in repo.ledger_events(session, campaign_id=campaign.id)
+    ]
+    rewards = rf.compute_rewards(ledger, offer, now=now)
+    repo.save_rewards(
+        session,
+        campaign_id=campaign.id,
+        rewards=(
+            {
+                "reward_key": r.key,
+                "event_key": r.event_key,
+                "person_id": int(r.person) if r.person.isdigit() else None,
+                "role": r.role,
+                "amount": r.amount,
+                "order_id": r.order_id,
+                "earned_at": r.earned_at,
+                "available_at": r.available_at,
+                "status": r.status,
+                "reason": r.reason,
+            }
+            for r in rewards
+        ),
+    )
+
+
+def record_event(session: Session, campaign: Campaign, body: EventBody) -> tuple[EventPublic, bool]:
+    """Record one conversion event and update the rewards; ``(result, replayed)``.
+
+    A key seen before returns the first result and changes nothing, also when two deliveries
+    race (the unique index decides; the loser reads the winner's row).
+    """
+    key = body.idempotency_key
+    found = repo.find_event(session, campaign_id=campaign.id, idempotency_key=key)
+    if found is not None:
+        return _render(session, found), True
+    now = time.time()
+    when = now if body.time is None else body.time
+    if body.kind == "refund":
+        if not body.order_id:
+            raise BadInput("a refund needs the order_id of its purchase", field="order_id")
+        purchase = repo.purchase_for_order(session, campaign_id=campaign.id, order_id=body.order_id)
+        if purchase is None:
+            raise BadInput(f"no purchase with order_id {body.order_id!r}", field="order_id")
+        person: int | None = purchase.person_id
+        referrer, code = purchase.referrer_id, purchase.code
+        value = body.value if body.value is not None else purchase.value
+    else:
+        if body.kind == "purchase" and not body.order_id:
+            raise BadInput("a purchase needs an order_id", field="order_id")
+        person = _person_id(session, body.email)
+        referrer, code = _attribute(session, campaign, body, person, when)
+        value = body.value
+    try:
+        event = repo.add_event(
+            session,
+            campaign_id=campaign.id,
+            kind=body.kind,
+            time=when,
+            code=code,
+            referrer_id=referrer,
+            person_id=person,
+            value=value,
+            currency=(body.currency or campaign.currency or "").upper() or None,
+            idempotency_key=key,
+            order_id=body.order_id,
+            visitor_id=body.visitor_id,
+        )
+        if body.kind in ("purchase", "refund"):
+            _update_rewards(session, campaign, now)
+        session.commit()
+    except IntegrityError:
+        session.rollback()
+        found = repo.find_event(session, campaign_id=campaign.id, idempotency_key=key)
+        if found is None:
+            raise
+        return _render(session, found), True
+    return _render(session, event), False
+
+
+@router.post("")
+def post_event(
+    body: EventCreate, request: Request, response: Response, session: SessionDep
+) -> EventPublic:
+    """Record a signup, purchase or refund (idempotent on ``idempotency_key``).
+
+    The visitor is named by ``visitor_id`` or, for a request from the visitor's own browser,
+    by the attribution cookie.
+    """
+    campaign = load_campaign(session, body.campaign_id)
+    if body.visitor_id is None and VISITOR_COOKIE in request.cookies:
+        body = body.model_copy(update={"visitor_id": request.cookies[VISITOR_COOKIE][:64]})
+    result, replayed = record_event(session, campaign, body)
+    if replayed:
+        response.headers[REPLAY_HEADER] = "true"
+    return result

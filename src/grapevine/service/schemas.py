@@ -1,0 +1,133 @@
+"""Request (``Create``) and response (``Public``) bodies of the referral API."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+__all__ = [
+    "CampaignCreate",
+    "CampaignPublic",
+    "CampaignStats",
+    "ClickCounts",
+    "EventBody",
+    "EventCreate",
+    "EventPublic",
+    "ParticipantCreate",
+    "ParticipantPublic",
+    "RewardPublic",
+]
+
+
+class CampaignCreate(BaseModel):
+    """A new campaign: its offer (``grapevine.referrals.Offer`` as JSON) and where links go."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(min_length=1, max_length=255)
+    goal: str | None = None
+    offer: dict[str, Any] | None = Field(
+        default=None, description="Offer.from_dict JSON: referrer, friend, tiers, budget..."
+    )
+    destinations: list[str] = Field(
+        min_length=1, description="Allowlisted absolute http(s) URLs; the first is the default."
+    )
+    window_days: float | None = Field(
+        default=None, gt=0, le=400, description="Attribution window (default: the setting)."
+    )
+    attribution: Literal["last", "first"] = "last"
+    budget: float | None = Field(default=None, ge=0)
+    currency: str | None = Field(default=None, min_length=3, max_length=3)
+
+
+class CampaignPublic(BaseModel):
+    id: int
+    name: str
+    goal: str | None
+    offer: dict[str, Any] | None
+    destinations: list[str]
+    window_days: float
+    attribution: str
+    budget: float | None
+    currency: str | None
+
+
+class ParticipantCreate(BaseModel):
+    """Someone joining a campaign as a referrer; device and payout ids are stored hashed."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    email: str = Field(min_length=3, max_length=320)
+    device_id: str | None = Field(default=None, max_length=512)
+    payout_account: str | None = Field(default=None, max_length=512)
+
+
+class ParticipantPublic(BaseModel):
+    person_id: int
+    email: str
+    code: str
+    link: str
+    created: bool
+    disposable_email: bool
+
+
+class EventBody(BaseModel):
+    """A conversion event, from the merchant's backend or a signed webhook."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    kind: Literal["signup", "purchase", "refund"]
+    idempotency_key: str = Field(min_length=1, max_length=200)
+    email: str | None = Field(default=None, max_length=320)
+    visitor_id: str | None = Field(
+        default=None, max_length=64, description="The attribution cookie (gv_vid) of the visitor."
+    )
+    coupon_code: str | None = Field(default=None, max_length=64)
+    order_id: str | None = Field(default=None, max_length=255)
+    value: float | None = Field(default=None, ge=0)
+    currency: str | None = Field(default=None, min_length=3, max_length=3)
+    time: float | None = Field(default=None, description="Unix seconds (default: now).")
+
+
+class EventCreate(EventBody):
+    campaign_id: int
+
+
+class RewardPublic(BaseModel):
+    key: str
+    person_id: int | None
+    role: str
+    amount: float
+    status: str
+    available_at: float
+
+
+class EventPublic(BaseModel):
+    event_id: int
+    campaign_id: int
+    kind: str
+    person_id: int | None
+    referrer_id: int | None
+    code: str | None
+    order_id: str | None
+    value: float | None
+    time: float
+    rewards: list[RewardPublic]
+
+
+class ClickCounts(BaseModel):
+    human: int
+    bot: int
+    preview: int
+
+
+class CampaignStats(BaseModel):
+    campaign_id: int
+    clicks: ClickCounts
+    signups: int
+    referred_signups: int
+    purchases: int
+    refunds: int
+    k_factor: float | None
+    cycle_time_median_s: float | None
