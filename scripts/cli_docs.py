@@ -23,6 +23,8 @@ COMMANDS = [
     ["cascades"],
     ["reach"],
     ["forecast"],
+    ["plan"],
+    ["simulate"],
     ["migrate"],
     ["demo"],
     ["serve"],

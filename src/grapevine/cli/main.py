@@ -356,6 +356,101 @@ def forecast(
         raise _fail(exc) from None
 
 
+ModelOption = Annotated[
+    str, typer.Option(help="ic (Independent Cascade) or lt (Linear Threshold).")
+]
+ProbabilitiesOption = Annotated[
+    str,
+    typer.Option(
+        help="Per-arc probabilities: wc (1/in-degree), trivalency, uniform (0.01), weight (the "
+        "file's third column), a number, or a 'u v p' file (unlisted arcs get 0)."
+    ),
+]
+RandomStateOption = Annotated[
+    int | None,
+    typer.Option(
+        min=0, help="Seed of the random streams (same value, same result).", show_default=False
+    ),
+]
+
+
+@app.command()
+def plan(
+    path: Annotated[
+        Path | None,
+        typer.Argument(
+            help="An edge-list file ('u v [p]' lines, SNAP, CSV...); omit it to use the store's "
+            "ties (--db, --platform).",
+            show_default=False,
+        ),
+    ] = None,
+    k: Annotated[int, typer.Option("--k", min=1, help="Number of seeds.")] = 50,
+    model: ModelOption = "ic",
+    probabilities: ProbabilitiesOption = "wc",
+    epsilon: Annotated[
+        float, typer.Option(min=0, max=1, help="IMM accuracy: reach within 1 - 1/e - epsilon.")
+    ] = 0.1,
+    runs: Annotated[int, typer.Option(min=1, help="Simulations of the chosen seeds.")] = 1000,
+    steps: Annotated[int, typer.Option(min=0, help="Rounds (viral cycles) to report.")] = 4,
+    db: DbOption = None,
+    platform: PlatformOption = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    random_state: RandomStateOption = None,
+) -> None:
+    """Choose the k people to seed (IMM) and show their reach round by round.
+
+    Prints each seed with its marginal gain, then the mean, 5th and 95th percentile of the
+    people reached after every round up to --steps, and at the end of the cascade.
+    """
+    from grapevine.cli._plan import load_graph, plan_campaign
+
+    try:
+        graph = load_graph(path, db, platform)
+        plan_campaign(
+            graph,
+            k=k,
+            model=model,
+            probabilities=probabilities,
+            epsilon=epsilon,
+            runs=runs,
+            steps=steps,
+            random_state=random_state,
+            as_json=as_json,
+        )
+    except GrapevineError as exc:
+        raise _fail(exc) from None
+
+
+@app.command()
+def simulate(
+    path: Annotated[Path, typer.Argument(help="An edge-list file.")],
+    seeds: Annotated[
+        Path, typer.Option(help="File with one seed label per line.", show_default=False)
+    ],
+    runs: Annotated[int, typer.Option(min=1, help="Number of simulations.")] = 1000,
+    model: ModelOption = "ic",
+    probabilities: ProbabilitiesOption = "wc",
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    random_state: RandomStateOption = None,
+) -> None:
+    """Simulate how far a message spreads from the given seeds: the reach distribution."""
+    from grapevine.cli._plan import load_graph, simulate_campaign
+
+    try:
+        graph = load_graph(path, None, None)
+        simulate_campaign(
+            graph,
+            seeds,
+            model=model,
+            probabilities=probabilities,
+            runs=runs,
+            random_state=random_state,
+            as_json=as_json,
+        )
+    except GrapevineError as exc:
+        raise _fail(exc) from None
+
+
 @app.command()
 def migrate(db: DbOption = None) -> None:
     """Create the store or upgrade its schema to this version."""

@@ -1,4 +1,4 @@
-"""Seed selection with guarantees (IMM) and the classic heuristics to compare it with.
+"""Seed selection with guarantees (IMM, budgeted IMM), CELF greedy, tipping curves, heuristics.
 
 >>> from grapevine.graph import Graph
 >>> from grapevine.influence import IMM, top_degree
@@ -8,6 +8,24 @@
 """
 
 from grapevine.influence._baselines import degree_discount, pagerank_seeds, top_degree
+from grapevine.influence._budget import BudgetedIMM, budgeted_seeds, seed_costs
+from grapevine.influence._celf import CELF, celf
 from grapevine.influence._imm import IMM, MIN_RR_SETS, imm
+from grapevine.influence._tipping import ReachCurve, reach_curve, tipping_budget
 
-__all__ = ["IMM", "MIN_RR_SETS", "degree_discount", "imm", "pagerank_seeds", "top_degree"]
+__all__ = [
+    "CELF",
+    "IMM",
+    "MIN_RR_SETS",
+    "BudgetedIMM",
+    "ReachCurve",
+    "budgeted_seeds",
+    "celf",
+    "degree_discount",
+    "imm",
+    "pagerank_seeds",
+    "reach_curve",
+    "seed_costs",
+    "tipping_budget",
+    "top_degree",
+]

@@ -1,0 +1,210 @@
+"""``grapevine plan`` and ``grapevine simulate``: choose seeds, simulate their spread."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from rich.table import Table
+
+from grapevine.cli._render import console
+from grapevine.diffusion import SpreadResult, simulate
+from grapevine.errors import BadInput, InvalidParameter
+from grapevine.graph import Graph, read_edgelist
+from grapevine.influence import IMM
+
+NAMED = ("wc", "trivalency", "uniform", "weight")
+
+
+def load_graph(path: Path | None, db: str | None, platform: str | None) -> Graph:
+    """The graph of an edge-list file, or of the store's ties when no file is given."""
+    if path is None:
+        from grapevine.store import Store
+
+        with Store(db) as store:
+            return store.graph(platform=platform)
+    if not path.is_file():
+        raise BadInput("no such file", file=str(path))
+    return Graph.from_edgelist(path)
+
+
+def probabilities_arg(graph: Graph, text: str) -> str | float | np.ndarray:
+    """A named scheme, one probability for every arc, or a ``u v p`` file of per-arc values.
+
+    Arcs of the graph that the file does not list get probability 0.
+    """
+    if text in NAMED:
+        return text
+    try:
+        return float(text)
+    except ValueError:
+        pass
+    path = Path(text)
+    if not path.is_file():
+        raise BadInput(
+            f"--probabilities must be one of {', '.join(NAMED)}, a number or a 'u v p' file; "
+            f"{text!r} is none of these",
+            field="probabilities",
+        )
+    edges = read_edgelist(path)
+    if edges.weights is None:
+        raise BadInput("a probability file needs a third column 'u v p'", file=str(path))
+    n = graph.n_nodes
+    key = graph.sources().astype(np.int64) * n + graph.indices.astype(np.int64)
+    order = np.argsort(key)
+    wanted = graph.index_of(edges.sources) * n + graph.index_of(edges.targets)
+    pos = np.searchsorted(key[order], wanted)
+    pos = np.minimum(pos, len(key) - 1) if len(key) else pos
+    found = (key[order][pos] == wanted) if len(key) else np.zeros(len(wanted), dtype=bool)
+    if not found.all():
+        i = int(np.argmax(~found))
+        raise BadInput(
+            f"arc {edges.sources[i]!r} -> {edges.targets[i]!r} is not in the graph",
+            file=str(path),
+            line=int(edges.lines[i]),
+        )
+    p = np.zeros(graph.n_edges, dtype=np.float64)
+    p[order[pos]] = edges.weights
+    return p
+
+
+def read_seeds(path: Path) -> list[str]:
+    """Seed labels, one per line (blank lines and ``#`` comments skipped)."""
+    if not path.is_file():
+        raise BadInput("no such file", file=str(path))
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise BadInput(f"cannot read the seed file: {exc}", file=str(path)) from None
+    seeds = [line.strip() for line in lines if line.strip() and not line.lstrip().startswith("#")]
+    if not seeds:
+        raise BadInput("the seed file lists no seeds", file=str(path))
+    return seeds
+
+
+def _label(x: Any) -> Any:
+    return x.item() if isinstance(x, np.generic) else x
+
+
+def reach_by_step(res: SpreadResult) -> list[dict[str, float]]:
+    """Mean, 5th and 95th percentile of the people reached after rounds 0 .. steps."""
+    if res.new_by_step is None:
+        return [{"step": -1, "mean": res.mean, "p5": res.p5, "p95": res.p95}]
+    base = np.full((res.runs, 1), res.n_seeds, dtype=np.int64)
+    cum = np.concatenate([base, res.n_seeds + np.cumsum(res.new_by_step, axis=1)], axis=1)
+    return [
+        {
+            "step": t,
+            "mean": float(cum[:, t].mean()),
+            "p5": float(np.percentile(cum[:, t], 5)),
+            "p95": float(np.percentile(cum[:, t], 95)),
+        }
+        for t in range(cum.shape[1])
+    ]
+
+
+def _spread_record(res: SpreadResult) -> dict[str, float]:
+    return {
+        "mean": res.mean,
+        "std_error": res.std_error,
+        "p5": res.p5,
+        "p95": res.p95,
+        "runs": res.runs,
+    }
+
+
+def plan_campaign(
+    graph: Graph,
+    *,
+    k: int,
+    model: str,
+    probabilities: str,
+    epsilon: float,
+    runs: int,
+    steps: int,
+    random_state: int | None,
+    as_json: bool,
+) -> None:
+    """Choose ``k`` seeds by IMM, simulate their reach round by round, and print both."""
+    probs = probabilities_arg(graph, probabilities)
+    if k > graph.n_nodes:
+        raise InvalidParameter("k", "plan", f"an int in the range [1, {graph.n_nodes}]", k)
+    est = IMM(k, epsilon=epsilon, model=model, probabilities=probs, random_state=random_state).fit(
+        graph
+    )
+    sim_state = None if random_state is None else random_state + 1
+    final = simulate(
+        graph, est.seeds_, model=model, probabilities=probs, runs=runs, random_state=sim_state
+    )
+    stepped = simulate(
+        graph,
+        est.seeds_,
+        model=model,
+        probabilities=probs,
+        runs=runs,
+        steps=steps,
+        random_state=sim_state,
+    )
+    by_step = reach_by_step(stepped)
+    seeds = [
+        {"seed": _label(s), "marginal_gain": float(g)}
+        for s, g in zip(est.seeds_.tolist(), est.marginal_spread_, strict=True)
+    ]
+    if as_json:
+        out = {
+            "seeds": seeds,
+            "spread": est.spread_,
+            "simulated": _spread_record(final),
+            "reach_by_step": by_step,
+            "n_rr_sets": est.n_rr_sets_,
+            "approximation": est.approximation_,
+        }
+        print(json.dumps(out))
+        return
+    console.print(
+        f"[bold]{k} seeds[/] by IMM ({model.upper()}, {probabilities}, epsilon {epsilon}) on "
+        f"{graph.n_nodes:,} people, {graph.n_edges:,} arcs: estimated reach "
+        f"{est.spread_:,.1f} from {est.n_rr_sets_:,} RR sets; at least "
+        f"{est.approximation_:.3f} of the best possible (probability 1 - 1/n)"
+    )
+    table = Table("#", "seed", "marginal gain", title="Seeds in pick order")
+    for i, row in enumerate(seeds, 1):
+        table.add_row(str(i), str(row["seed"]), f"{row['marginal_gain']:,.1f}")
+    console.print(table)
+    reach = Table("round", "mean", "5th pct", "95th pct", title=f"Reach by round ({runs:,} runs)")
+    for row in by_step:
+        reach.add_row(
+            str(row["step"]), f"{row['mean']:,.1f}", f"{row['p5']:,.0f}", f"{row['p95']:,.0f}"
+        )
+    reach.add_row("end", f"{final.mean:,.1f}", f"{final.p5:,.0f}", f"{final.p95:,.0f}")
+    console.print(reach)
+
+
+def simulate_campaign(
+    graph: Graph,
+    seed_file: Path,
+    *,
+    model: str,
+    probabilities: str,
+    runs: int,
+    random_state: int | None,
+    as_json: bool,
+) -> None:
+    """Simulate the seeds listed in ``seed_file`` and print the spread distribution."""
+    seeds = read_seeds(seed_file)
+    probs = probabilities_arg(graph, probabilities)
+    res = simulate(
+        graph, seeds, model=model, probabilities=probs, runs=runs, random_state=random_state
+    )
+    if as_json:
+        counts = np.bincount(res.spreads)
+        dist = {str(size): int(c) for size, c in enumerate(counts) if c}
+        print(json.dumps({"seeds": len(seeds), **_spread_record(res), "distribution": dist}))
+        return
+    console.print(
+        f"[bold]{res.n_seeds} seeds[/] ({model.upper()}, {probabilities}) over {runs:,} runs: "
+        f"mean reach {res.mean:,.1f} ± {res.std_error:,.2g}, 5th percentile {res.p5:,.0f}, "
+        f"95th percentile {res.p95:,.0f}, range {res.spreads.min():,}–{res.spreads.max():,}"
+    )
