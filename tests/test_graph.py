@@ -723,3 +723,10 @@ def test_to_networkx_and_gexf_on_a_real_graph(
     assert adjacency_sets((int(u), int(v)) for u, v in r.edges) == adjacency_sets(
         zip(g.ids[g.sources()].tolist(), g.ids[g.indices].tolist(), strict=True)
     )
+
+
+def test_index_of_unknown_label_in_an_object_array_is_unknown_person() -> None:
+    g = Graph.from_edges([("a", "b")])
+    with pytest.raises(UnknownPerson) as info:
+        g.index_of(np.array(["a", "zz"], dtype=object))
+    assert info.value.person == "zz"

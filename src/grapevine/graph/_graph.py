@@ -340,7 +340,8 @@ class Graph:
                 arr = arr.astype(np.int64)
         pos = self._index.get_indexer(arr)
         if (pos < 0).any():
-            raise UnknownPerson(arr[np.argmax(pos < 0)].item())
+            missing = arr[np.argmax(pos < 0)]
+            raise UnknownPerson(missing.item() if hasattr(missing, "item") else missing)
         return np.asarray(pos, dtype=np.int64)
 
     def _node(self, node: Any) -> int:
