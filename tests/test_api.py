@@ -33,7 +33,16 @@ def test_import_grapevine_loads_no_server_database_or_compiled_kernels() -> None
 def test_every_subpackage_has_an_all_that_resolves() -> None:
     import importlib
 
-    for name in ("graph", "connectors", "store", "cascades", "forecast", "roles", "service"):
+    for name in (
+        "graph",
+        "connectors",
+        "store",
+        "cascades",
+        "forecast",
+        "roles",
+        "text",
+        "service",
+    ):
         module = importlib.import_module(f"grapevine.{name}")
         for symbol in module.__all__:
             assert hasattr(module, symbol), f"grapevine.{name}.{symbol}"

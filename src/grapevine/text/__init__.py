@@ -1,1 +1,46 @@
-"""Language detection and multilingual sentiment: issue 7."""
+"""Language detection and multilingual sentiment of social posts (issue 7: "listen").
+
+- :func:`detect_language`: py3langid on the cleaned text (no URLs, mentions, hashtags, HTML or
+  emoji), optionally restricted to candidate languages; too little text gives ``"und"``.
+- :class:`SentimentModel`: negative / neutral / positive with a probability, for the
+  languages the shipped model was trained on (de, en, nl, sv); any other language is
+  ``"unscored"``, never guessed. :meth:`SentimentModel.with_corrections` lets manual labels
+  (keyed by :func:`text_hash`) override the model.
+- :func:`train_sentiment`: retrains the shipped model from ``../shared/data/sentiment``
+  (needs scikit-learn, a training-time dependency only; prediction uses numpy and scipy).
+
+>>> from grapevine.text import SentimentModel, detect_language
+>>> detect_language(["Wat een prachtige dag!"])[0].lang
+'nl'
+>>> SentimentModel.load().predict(["Wat een prachtige dag!"])[0].label
+'positive'
+"""
+
+from grapevine.text._language import (
+    UNDETERMINED,
+    LanguageGuess,
+    clean_for_language,
+    detect_language,
+)
+from grapevine.text._sentiment import (
+    LABELS,
+    UNSCORED,
+    Sentiment,
+    SentimentModel,
+    text_hash,
+)
+from grapevine.text._train import load_sentiment_splits, train_sentiment
+
+__all__ = [
+    "LABELS",
+    "UNDETERMINED",
+    "UNSCORED",
+    "LanguageGuess",
+    "Sentiment",
+    "SentimentModel",
+    "clean_for_language",
+    "detect_language",
+    "load_sentiment_splits",
+    "text_hash",
+    "train_sentiment",
+]
