@@ -20,6 +20,7 @@ COMMANDS = [
     ["import", "ties"],
     ["import", "posts"],
     ["info"],
+    ["sentiment"],
     ["cascades"],
     ["reach"],
     ["forecast"],

@@ -452,6 +452,33 @@ def simulate(
 
 
 @app.command()
+def sentiment(
+    path: Annotated[Path, typer.Argument(help="One text per line, or a CSV with --column.")],
+    column: Annotated[
+        str | None, typer.Option(help="The CSV column holding the text.", show_default=False)
+    ] = None,
+    lang: Annotated[
+        str | None,
+        typer.Option(
+            help="The language of every text (ISO 639-1); detected per text when omitted.",
+            show_default=False,
+        ),
+    ] = None,
+) -> None:
+    """Language and sentiment of every text in a file, one JSON line each (no store needed).
+
+    Labels are negative, neutral or positive with the model's probability; a language the
+    model was not trained on (it knows de, en, nl, sv) is "unscored", never guessed.
+    """
+    from grapevine.cli._text import sentiment_file
+
+    try:
+        sentiment_file(path, column=column, lang=lang)
+    except GrapevineError as exc:
+        raise _fail(exc) from None
+
+
+@app.command()
 def migrate(db: DbOption = None) -> None:
     """Create the store or upgrade its schema to this version."""
     from grapevine.store import HEAD_REVISION, Store

@@ -1,0 +1,44 @@
+"""`grapevine sentiment` on files, as a newcomer runs it."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+EXE = str(Path(sys.executable).parent / "grapevine")
+
+
+def run(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "COLUMNS": "120"}
+    return subprocess.run([EXE, *args], cwd=cwd, capture_output=True, text=True, env=env)
+
+
+def test_sentiment_of_a_text_file_and_a_csv_column(tmp_path: Path) -> None:
+    texts = tmp_path / "t.txt"
+    texts.write_text("Wat een prachtige dag!\nThis is the worst service ever\nC'est magnifique\n\n")
+    out = run("sentiment", str(texts), cwd=tmp_path)
+    assert out.returncode == 0, out.stderr
+    rows = [json.loads(line) for line in out.stdout.splitlines()]
+    assert [r["line"] for r in rows] == [1, 2, 3, 4]
+    assert (rows[0]["lang"], rows[0]["label"]) == ("nl", "positive")
+    assert (rows[1]["lang"], rows[1]["label"]) == ("en", "negative")
+    assert (rows[2]["label"], rows[2]["source"]) == ("unscored", "unsupported")  # French
+    assert rows[3]["lang"] == "und"
+    csv_file = tmp_path / "t.csv"
+    csv_file.write_text('id,text\n1,"Jag älskar det här!"\n')
+    out = run("sentiment", str(csv_file), "--column", "text", cwd=tmp_path)
+    (row,) = [json.loads(line) for line in out.stdout.splitlines()]
+    assert (row["line"], row["lang"], row["label"]) == (2, "sv", "positive")
+    forced = run("sentiment", str(csv_file), "--column", "text", "--lang", "fr", cwd=tmp_path)
+    assert json.loads(forced.stdout)["label"] == "unscored"
+
+
+def test_sentiment_bad_column_names_the_file_and_field(tmp_path: Path) -> None:
+    csv_file = tmp_path / "t.csv"
+    csv_file.write_text("id,text\n1,hello\n")
+    out = run("sentiment", str(csv_file), "--column", "body", cwd=tmp_path)
+    assert out.returncode == 1
+    assert "t.csv, line 1, field 'body'" in " ".join(out.stderr.split())
