@@ -42,3 +42,23 @@ def test_sentiment_bad_column_names_the_file_and_field(tmp_path: Path) -> None:
     out = run("sentiment", str(csv_file), "--column", "body", cwd=tmp_path)
     assert out.returncode == 1
     assert "t.csv, line 1, field 'body'" in " ".join(out.stderr.split())
+
+
+def test_influencers_from_a_file_with_csv_and_gexf(tmp_path: Path) -> None:
+    import networkx as nx
+
+    edges = tmp_path / "g.txt"
+    # two triangles joined by a bridge through "b"
+    edges.write_text("x1 x2\nx2 x3\nx3 x1\nx1 b\nb y1\ny1 y2\ny2 y3\ny3 y1\n")
+    out = run(
+        "influencers", str(edges), "--json", "--top", "1",
+        "--csv", str(tmp_path / "roles.csv"), "--gexf", str(tmp_path / "roles.gexf"),
+        cwd=tmp_path,
+    )  # fmt: skip
+    assert out.returncode == 0, out.stderr
+    result = json.loads(out.stdout.splitlines()[-1])
+    assert result["connector"][0]["id"] == "b"
+    assert result["maven"][0]["maven_reason"].startswith("no data")
+    assert (tmp_path / "roles.csv").read_text().startswith("id,")
+    g = nx.read_gexf(tmp_path / "roles.gexf")
+    assert {"connector", "maven", "salesman"} <= set(next(iter(g.nodes.values())))

@@ -479,6 +479,63 @@ def sentiment(
 
 
 @app.command()
+def influencers(
+    path: Annotated[
+        Path | None,
+        typer.Argument(
+            help="An edge-list file; omit it to use the store's ties (--db, --platform).",
+            show_default=False,
+        ),
+    ] = None,
+    db: DbOption = None,
+    platform: PlatformOption = None,
+    top: Annotated[int, typer.Option(min=1, help="How many people per role.")] = 10,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    csv: Annotated[
+        Path | None,
+        typer.Option(help="Write every person's scores to this CSV.", show_default=False),
+    ] = None,
+    gexf: Annotated[
+        Path | None,
+        typer.Option(help="Write the graph with role scores for Gephi (GEXF).", show_default=False),
+    ] = None,
+    random_state: Annotated[int, typer.Option(help="Seed of the community detection.")] = 0,
+) -> None:
+    """The top connectors, mavens and salesmen, each with the reason for the score.
+
+    Connectors come from the network (communities reached, betweenness, k-shell); mavens from
+    the store's cascades (how early people adopt); people without the data score 0 with "no data".
+    """
+    from grapevine.cli._roles import show_influencers
+    from grapevine.graph import Graph
+    from grapevine.store import Store
+
+    try:
+        adoptions = None
+        if path is not None:
+            graph = Graph.from_edgelist(path)
+        else:
+            with Store(db) as store:
+                graph = store.graph(platform=platform)
+                posts = store.posts(platform=platform)
+            if not posts.empty and posts["cascade_id"].notna().any():
+                adoptions = posts.rename(columns={"author": "user", "cascade_id": "cascade"})[
+                    ["user", "time", "cascade"]
+                ].dropna()
+        show_influencers(
+            graph,
+            adoptions=adoptions,
+            top=top,
+            as_json=as_json,
+            csv_path=csv,
+            gexf_path=gexf,
+            random_state=random_state,
+        )
+    except GrapevineError as exc:
+        raise _fail(exc) from None
+
+
+@app.command()
 def migrate(db: DbOption = None) -> None:
     """Create the store or upgrade its schema to this version."""
     from grapevine.store import HEAD_REVISION, Store

@@ -1,0 +1,72 @@
+"""``grapevine influencers``: the top people per role, with the reason for each score."""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from rich.table import Table
+
+from grapevine.cli._render import console
+from grapevine.graph import Graph
+from grapevine.roles import ROLES, influencer_roles
+
+
+def _clean(value: Any) -> Any:
+    if isinstance(value, float) and math.isnan(value):
+        return None
+    return value.item() if hasattr(value, "item") else value
+
+
+def show_influencers(
+    graph: Graph,
+    *,
+    adoptions: pd.DataFrame | None,
+    top: int,
+    as_json: bool,
+    csv_path: Path | None,
+    gexf_path: Path | None,
+    random_state: int,
+) -> None:
+    roles = influencer_roles(graph, adoptions=adoptions, random_state=random_state)
+    if csv_path is not None:
+        roles.to_csv(csv_path, index=False)
+        console.print(f"wrote {csv_path}", highlight=False)
+    if gexf_path is not None:
+        attrs = {role: roles[role].to_numpy(dtype=np.float64) for role in ROLES}
+        attrs.update({f"{role}_rank": roles[f"{role}_rank"].to_numpy() for role in ROLES})
+        graph.write_gexf(gexf_path, node_attributes=attrs)
+        console.print(f"wrote {gexf_path}", highlight=False)
+    if as_json:
+        out = {
+            role: [
+                {k: _clean(v) for k, v in row.items()}
+                for row in roles.sort_values(f"{role}_rank")
+                .head(top)[["id", role, f"{role}_rank", f"{role}_reason", f"{role}_data"]]
+                .to_dict("records")
+            ]
+            for role in ROLES
+        }
+        print(json.dumps(out))
+        return
+    for role in ROLES:
+        plural = "salesmen" if role == "salesman" else f"{role}s"
+        table = Table(title=f"Top {plural}", title_justify="left")
+        for col in ("rank", "person", "score", "why"):
+            table.add_column(col, justify="right" if col in ("rank", "score") else "left")
+        best = roles.sort_values(f"{role}_rank").head(top)
+        for row in best.itertuples(index=False):
+            table.add_row(
+                str(getattr(row, f"{role}_rank")),
+                str(row.id)[:24],
+                f"{getattr(row, role):.2f}",
+                str(getattr(row, f"{role}_reason")),
+            )
+        console.print(table)
+        console.print(
+            f"{role} scores rest on: {best[f'{role}_data'].iloc[0] if len(best) else '-'}"
+        )
