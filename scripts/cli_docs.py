@@ -21,6 +21,7 @@ COMMANDS = [
     ["import", "posts"],
     ["info"],
     ["sentiment"],
+    ["alerts"],
     ["influencers"],
     ["cascades"],
     ["reach"],

@@ -62,3 +62,28 @@ def test_influencers_from_a_file_with_csv_and_gexf(tmp_path: Path) -> None:
     assert (tmp_path / "roles.csv").read_text().startswith("id,")
     g = nx.read_gexf(tmp_path / "roles.gexf")
     assert {"connector", "maven", "salesman"} <= set(next(iter(g.nodes.values())))
+
+
+def test_alerts_on_a_volume_series(tmp_path: Path) -> None:
+    import numpy as np
+
+    start = np.datetime64("2024-01-01T00:00:00")
+    times = start + np.arange(12 * 24 * 9) * np.timedelta64(300, "s")
+    values = np.full(len(times), 20)
+    values[-30:] = 400  # a burst on the last evening
+    series = tmp_path / "volume.csv"
+    series.write_text(
+        "timestamp,value\n"
+        + "".join(f"{str(t).replace('T', ' ')},{v}\n" for t, v in zip(times, values, strict=True))
+    )
+    out = run("alerts", str(series), cwd=tmp_path)
+    assert out.returncode == 0, out.stderr
+    alerts = [json.loads(line) for line in out.stdout.splitlines()]
+    assert alerts, "the burst raised no alert"
+    assert alerts[0]["raised_at"] >= str(times[-30])
+    assert alerts[0]["value"] == 400.0
+    bad = tmp_path / "bad.csv"
+    bad.write_text("time,count\n1,2\n")
+    out = run("alerts", str(bad), cwd=tmp_path)
+    assert out.returncode == 1
+    assert "no 'timestamp' column" in " ".join(out.stderr.split())

@@ -67,3 +67,20 @@ def sentiment_file(path: Path, *, column: str | None, lang: str | None) -> None:
             flush()
     if batch:
         flush()
+
+
+def alerts_file(path: Path, *, threshold: float) -> None:
+    """Write the alerts a spike detector would have raised on a ``timestamp,value`` CSV."""
+    from grapevine.listening import detect_spikes, read_nab_csv
+
+    times, values = read_nab_csv(path)
+    for spike in detect_spikes(times, values, threshold=threshold):
+        record = {
+            "raised_at": str(spike.time),
+            "index": int(spike.index),
+            "value": float(spike.value),
+            "expected": round(float(spike.expected), 3),
+            "score": round(float(spike.score), 3),
+            "why": spike.why,
+        }
+        sys.stdout.write(json.dumps(record) + "\n")

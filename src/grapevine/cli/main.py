@@ -479,6 +479,26 @@ def sentiment(
 
 
 @app.command()
+def alerts(
+    path: Annotated[Path, typer.Argument(help="A CSV with timestamp,value columns (NAB style).")],
+    threshold: Annotated[
+        float, typer.Option(help="Robust z-score on log counts that raises an alert.")
+    ] = 5.0,
+) -> None:
+    """The spike alerts a volume series would have raised, as JSON lines (no store needed).
+
+    Each line says when the alert was raised (using only earlier data), the value, the level
+    expected at that time of day, the score and why.
+    """
+    from grapevine.cli._text import alerts_file
+
+    try:
+        alerts_file(path, threshold=threshold)
+    except GrapevineError as exc:
+        raise _fail(exc) from None
+
+
+@app.command()
 def influencers(
     path: Annotated[
         Path | None,
