@@ -594,9 +594,14 @@ def serve(
     ] = None,
     db: DbOption = None,
 ) -> None:
-    """Serve the HTTP API (health and store summary so far) with uvicorn."""
+    """Serve the HTTP API with uvicorn: campaigns, /r/{code} links, events, webhooks, stats.
+
+    Set GRAPEVINE_IP_SALT (and the webhook secrets) first: the referral routes answer 503
+    without them. OpenAPI docs are at /docs.
+    """
     import uvicorn
 
+    from grapevine.cli._render import errors
     from grapevine.config import Settings, get_settings
     from grapevine.service import create_app
 
@@ -606,6 +611,21 @@ def serve(
         host=host or base.host,
         port=port or base.port,
     )
+    missing = [
+        name
+        for name, value in (
+            ("GRAPEVINE_IP_SALT", settings.ip_salt),
+            ("GRAPEVINE_WEBHOOK_SECRET", settings.webhook_secret),
+            ("GRAPEVINE_STRIPE_WEBHOOK_SECRET", settings.stripe_webhook_secret),
+        )
+        if value is None
+    ]
+    if missing:
+        errors.print(
+            f"[yellow]warning:[/] {', '.join(missing)} not set: the routes that need them "
+            "answer 503 until they are.",
+            highlight=False,
+        )
     uvicorn.run(create_app(settings), host=settings.host, port=settings.port)
 
 
