@@ -3,18 +3,22 @@
 from __future__ import annotations
 
 import math
-import numbers
 import time
 from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
 
-from grapevine._validation import check_choice, check_number
+from grapevine._validation import check_number
 from grapevine.diffusion._edges import model_weights, resolve_seed
 from grapevine.errors import InvalidParameter
 from grapevine.graph import Graph
-from grapevine.influence._imm import MIN_RR_SETS, _Pool
+from grapevine.influence._imm import (
+    _check_sampling,
+    _martingale_sample,
+    _Pool,
+    _timings,
+)
 
 __all__ = ["BudgetedIMM", "budgeted_seeds", "seed_costs"]
 
@@ -195,13 +199,7 @@ class BudgetedIMM:
         if n == 0:
             raise InvalidParameter("graph", owner, "a graph with at least one node", graph)
         check_number(self.budget, "budget", owner, low=0, high=math.inf, high_closed=False)
-        check_number(
-            self.epsilon, "epsilon", owner, low=0, high=1, low_closed=False, high_closed=False
-        )
-        check_number(self.ell, "ell", owner, low=0, low_closed=False)
-        check_choice(self.model, "model", owner, ("ic", "lt"))
-        floor = MIN_RR_SETS if self.min_rr_sets is None else self.min_rr_sets
-        check_number(floor, "min_rr_sets", owner, kind=numbers.Integral, low=0)
+        floor = _check_sampling(self, owner)
         costs = seed_costs(graph, self.costs, owner)
         budget, eps = float(self.budget), float(self.epsilon)
         seed = resolve_seed(self.random_state)
@@ -215,51 +213,33 @@ class BudgetedIMM:
             self.lower_bound_ = 0.0
             self.timings_ = {"sampling": 0.0, "selection": 0.0}
             return self
-        in_ptr, in_src, edge_ids = graph.transpose()
-        in_p = np.ascontiguousarray(w[edge_ids])
-        lt = self.model == "lt"
 
-        t0 = time.perf_counter()
-        log_n = math.log(n) if n > 1 else 0.0
-        ell = float(self.ell) * (1.0 + math.log(2) / log_n) if n > 1 else float(self.ell)
-        lfeas = _log_feasible(n, k_max)
-        eps_p = math.sqrt(2.0) * eps
-        log2n = math.log2(n) if n > 1 else 1.0
-        lam_p = (
-            (2.0 + 2.0 * eps_p / 3.0)
-            * (lfeas + ell * log_n + math.log(max(log2n, 1.0)))
-            * n
-            / eps_p**2
-        )
-        pool = _Pool(in_ptr, in_src, in_p, lt, seed)
-        lb = 1.0
-        select_time = 0.0
-        for i in range(1, max(1, math.ceil(log2n))):
-            x = n / 2.0**i
-            pool.grow(math.ceil(lam_p / x))
-            ts = time.perf_counter()
+        def covered(pool: _Pool) -> int:
             _, marg, _ = budgeted_cover(pool.offsets, pool.nodes, n, costs, budget)
-            select_time += time.perf_counter() - ts
-            est = n * int(marg.sum()) / len(pool)
-            if est >= (1.0 + eps_p) * x:
-                lb = est / (1.0 + eps_p)
-                break
-        rho = BUDGET_RATIO
-        alpha = math.sqrt(ell * log_n + math.log(2))
-        beta = math.sqrt(rho * (lfeas + ell * log_n + math.log(2)))
-        lam_star = 2.0 * n * (rho * alpha + beta) ** 2 / eps**2
-        theta = max(math.ceil(lam_star / lb), int(floor), 1)
-        self.sampling_rr_sets_ = len(pool)
-        final = _Pool(in_ptr, in_src, in_p, lt, (seed * 0x9E3779B97F4A7C15 + 1) % 2**64)
-        final.grow(theta)
+            return int(marg.sum())
+
+        sample = _martingale_sample(
+            graph,
+            w,
+            lt=self.model == "lt",
+            seed=seed,
+            epsilon=eps,
+            ell=float(self.ell),
+            floor=floor,
+            log_count=_log_feasible(n, k_max),
+            ratio=BUDGET_RATIO,
+            covered=covered,
+        )
+        final, theta = sample.final, sample.theta
+        self.sampling_rr_sets_ = sample.sampling_rr_sets
         t1 = time.perf_counter()
         seeds, marginal, greedy_won = budgeted_cover(final.offsets, final.nodes, n, costs, budget)
         t2 = time.perf_counter()
         self._set(graph, seeds, marginal, theta, "greedy" if greedy_won else "single")
         self.cost_ = float(costs[self.seed_index_].sum())
         self.n_rr_sets_ = theta
-        self.lower_bound_ = float(lb)
-        self.timings_ = {"sampling": t1 - t0 - select_time, "selection": t2 - t1 + select_time}
+        self.lower_bound_ = sample.lower_bound
+        self.timings_ = _timings(sample, t1, t2)
         return self
 
     def _set(

@@ -5,7 +5,8 @@ from __future__ import annotations
 import math
 import numbers
 import time
-from typing import Any
+from collections.abc import Callable
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -68,6 +69,91 @@ class _Pool:
 
 def _log_comb(n: int, k: int) -> float:
     return math.lgamma(n + 1) - math.lgamma(k + 1) - math.lgamma(n - k + 1)
+
+
+def _timings(sample: _Sample, t1: float, t2: float) -> dict[str, float]:
+    """Sampling and selection seconds (coverage inside the sampling phase is selection)."""
+    return {
+        "sampling": t1 - sample.started - sample.select_seconds,
+        "selection": t2 - t1 + sample.select_seconds,
+    }
+
+
+def _check_sampling(est: Any, owner: str) -> int:
+    """Check ``epsilon``, ``ell``, ``model`` and ``min_rr_sets``; return the floor on RR sets."""
+    check_number(est.epsilon, "epsilon", owner, low=0, high=1, low_closed=False, high_closed=False)
+    check_number(est.ell, "ell", owner, low=0, low_closed=False)
+    check_choice(est.model, "model", owner, ("ic", "lt"))
+    floor = MIN_RR_SETS if est.min_rr_sets is None else est.min_rr_sets
+    check_number(floor, "min_rr_sets", owner, kind=numbers.Integral, low=0)
+    return int(floor)
+
+
+class _Sample(NamedTuple):
+    """The outcome of IMM's sampling phase: the selection pool and what it cost."""
+
+    final: _Pool
+    theta: int
+    lower_bound: float
+    sampling_rr_sets: int
+    started: float  # perf_counter() when sampling began
+    select_seconds: float  # coverage computations inside the sampling phase
+
+
+def _martingale_sample(
+    graph: Graph,
+    w: np.ndarray,
+    *,
+    lt: bool,
+    seed: int,
+    epsilon: float,
+    ell: float,
+    floor: int,
+    log_count: float,
+    ratio: float,
+    covered: Callable[[_Pool], int],
+) -> _Sample:
+    """IMM's sampling phase (Tang, Shi, Xiao 2015, Algorithms 2 and 3), for any coverage rule.
+
+    ``log_count`` is the log of the number of candidate seed sets (``C(n, k)`` for IMM),
+    ``ratio`` the approximation ratio of the greedy that ``covered`` runs on a pool (the
+    number of RR sets its seeds cover). Returns a fresh pool of ``theta`` RR sets drawn
+    from an independent stream for the selection (Chen 2018's fix).
+    """
+    n = graph.n_nodes
+    in_ptr, in_src, edge_ids = graph.transpose()
+    in_p = np.ascontiguousarray(w[edge_ids])
+    started = time.perf_counter()
+    log_n = math.log(n) if n > 1 else 0.0
+    ell = ell * (1.0 + math.log(2) / log_n) if n > 1 else ell
+    eps_p = math.sqrt(2.0) * epsilon
+    log2n = math.log2(n) if n > 1 else 1.0
+    lam_p = (
+        (2.0 + 2.0 * eps_p / 3.0)
+        * (log_count + ell * log_n + math.log(max(log2n, 1.0)))
+        * n
+        / eps_p**2
+    )
+    pool = _Pool(in_ptr, in_src, in_p, lt, seed)
+    lb = 1.0
+    select_seconds = 0.0
+    for i in range(1, max(1, math.ceil(log2n))):
+        x = n / 2.0**i
+        pool.grow(math.ceil(lam_p / x))
+        ts = time.perf_counter()
+        count = covered(pool)
+        select_seconds += time.perf_counter() - ts
+        est = n * count / len(pool)
+        if est >= (1.0 + eps_p) * x:
+            lb = est / (1.0 + eps_p)
+            break
+    alpha = math.sqrt(ell * log_n + math.log(2))
+    beta = math.sqrt(ratio * (log_count + ell * log_n + math.log(2)))
+    lam_star = 2.0 * n * (ratio * alpha + beta) ** 2 / epsilon**2
+    theta = max(math.ceil(lam_star / lb), floor, 1)
+    final = _Pool(in_ptr, in_src, in_p, lt, (seed * 0x9E3779B97F4A7C15 + 1) % 2**64)
+    final.grow(theta)
+    return _Sample(final, theta, float(lb), len(pool), started, select_seconds)
 
 
 class IMM:
@@ -166,55 +252,26 @@ class IMM:
         if n == 0:
             raise InvalidParameter("graph", owner, "a graph with at least one node", graph)
         check_number(self.k, "k", owner, kind=numbers.Integral, low=1, high=n)
-        check_number(
-            self.epsilon, "epsilon", owner, low=0, high=1, low_closed=False, high_closed=False
-        )
-        check_number(self.ell, "ell", owner, low=0, low_closed=False)
-        check_choice(self.model, "model", owner, ("ic", "lt"))
-        floor = MIN_RR_SETS if self.min_rr_sets is None else self.min_rr_sets
-        check_number(floor, "min_rr_sets", owner, kind=numbers.Integral, low=0)
+        floor = _check_sampling(self, owner)
         k, eps = int(self.k), float(self.epsilon)
         seed = resolve_seed(self.random_state)
         w = model_weights(graph, self.model, self.probabilities, owner, seed)
-        in_ptr, in_src, edge_ids = graph.transpose()
-        in_p = np.ascontiguousarray(w[edge_ids])
-        lt = self.model == "lt"
-
-        t0 = time.perf_counter()
-        log_n = math.log(n) if n > 1 else 0.0
-        ell = float(self.ell) * (1.0 + math.log(2) / log_n) if n > 1 else float(self.ell)
-        lcomb = _log_comb(n, k)
-        eps_p = math.sqrt(2.0) * eps
-        log2n = math.log2(n) if n > 1 else 1.0
-        lam_p = (
-            (2.0 + 2.0 * eps_p / 3.0)
-            * (lcomb + ell * log_n + math.log(max(log2n, 1.0)))
-            * n
-            / eps_p**2
+        sample = _martingale_sample(
+            graph,
+            w,
+            lt=self.model == "lt",
+            seed=seed,
+            epsilon=eps,
+            ell=float(self.ell),
+            floor=floor,
+            log_count=_log_comb(n, k),
+            ratio=1 - 1 / math.e,
+            covered=lambda pool: pool.select(k)[1],
         )
-        pool = _Pool(in_ptr, in_src, in_p, lt, seed)
-        lb = 1.0
-        select_time = 0.0
-        for i in range(1, max(1, math.ceil(log2n))):
-            x = n / 2.0**i
-            pool.grow(math.ceil(lam_p / x))
-            ts = time.perf_counter()
-            _, covered = pool.select(k)
-            select_time += time.perf_counter() - ts
-            est = n * covered / len(pool)
-            if est >= (1.0 + eps_p) * x:
-                lb = est / (1.0 + eps_p)
-                break
-        alpha = math.sqrt(ell * log_n + math.log(2))
-        beta = math.sqrt((1 - 1 / math.e) * (lcomb + ell * log_n + math.log(2)))
-        lam_star = 2.0 * n * ((1 - 1 / math.e) * alpha + beta) ** 2 / eps**2
-        theta = max(math.ceil(lam_star / lb), int(floor), 1)
-        self.sampling_rr_sets_ = len(pool)
-        final = _Pool(in_ptr, in_src, in_p, lt, (seed * 0x9E3779B97F4A7C15 + 1) % 2**64)
-        final.grow(theta)
         t1 = time.perf_counter()
         from grapevine._kernels.rrsets import greedy_cover
 
+        final, theta = sample.final, sample.theta
         seeds, marginal = greedy_cover(final.offsets, final.nodes, n, k)
         t2 = time.perf_counter()
         self.seed_index_ = np.asarray(seeds, dtype=np.int64)
@@ -222,9 +279,10 @@ class IMM:
         self.n_rr_sets_ = theta
         self.marginal_spread_ = n * marginal.astype(np.float64) / theta
         self.spread_ = float(n * int(marginal.sum()) / theta)
-        self.lower_bound_ = float(lb)
+        self.sampling_rr_sets_ = sample.sampling_rr_sets
+        self.lower_bound_ = sample.lower_bound
         self.approximation_ = 1.0 - 1.0 / math.e - eps
-        self.timings_ = {"sampling": t1 - t0 - select_time, "selection": t2 - t1 + select_time}
+        self.timings_ = _timings(sample, t1, t2)
         return self
 
 
