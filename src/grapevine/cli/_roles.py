@@ -11,15 +11,32 @@ import numpy as np
 import pandas as pd
 from rich.table import Table
 
+from grapevine.cli._plan import load_graph
 from grapevine.cli._render import console
 from grapevine.graph import Graph
 from grapevine.roles import ROLES, influencer_roles
+from grapevine.store import Store
 
 
 def _clean(value: Any) -> Any:
     if isinstance(value, float) and math.isnan(value):
         return None
     return value.item() if hasattr(value, "item") else value
+
+
+def influencer_inputs(
+    path: Path | None, db: str | None, platform: str | None
+) -> tuple[Graph, pd.DataFrame | None]:
+    """The graph (a file, or the store's ties) and, from the store, the cascades' adoptions."""
+    if path is not None:
+        return load_graph(path, None, None), None
+    with Store(db) as store:
+        graph = store.graph(platform=platform)
+        posts = store.posts(platform=platform)
+    if posts.empty or not posts["cascade_id"].notna().any():
+        return graph, None
+    adoptions = posts.rename(columns={"author": "user", "cascade_id": "cascade"})
+    return graph, adoptions[["user", "time", "cascade"]].dropna()
 
 
 def show_influencers(

@@ -526,22 +526,10 @@ def influencers(
     Connectors come from the network (communities reached, betweenness, k-shell); mavens from
     the store's cascades (how early people adopt); people without the data score 0 with "no data".
     """
-    from grapevine.cli._roles import show_influencers
-    from grapevine.graph import Graph
-    from grapevine.store import Store
+    from grapevine.cli._roles import influencer_inputs, show_influencers
 
     try:
-        adoptions = None
-        if path is not None:
-            graph = Graph.from_edgelist(path)
-        else:
-            with Store(db) as store:
-                graph = store.graph(platform=platform)
-                posts = store.posts(platform=platform)
-            if not posts.empty and posts["cascade_id"].notna().any():
-                adoptions = posts.rename(columns={"author": "user", "cascade_id": "cascade"})[
-                    ["user", "time", "cascade"]
-                ].dropna()
+        graph, adoptions = influencer_inputs(path, db, platform)
         show_influencers(
             graph,
             adoptions=adoptions,
