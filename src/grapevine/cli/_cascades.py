@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import math
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +21,7 @@ from grapevine.cascades import (
     tipping_point,
     tree_metrics,
 )
-from grapevine.cli._render import console, when
+from grapevine.cli._render import console, json_value, when
 from grapevine.errors import BadInput
 from grapevine.store import Store
 
@@ -69,12 +68,6 @@ def with_inferred_parents(store: Store, posts: pd.DataFrame, platform: str | Non
     out = posts.copy()
     out.loc[todo, "parent_external_id"] = pd.Series(inferred, index=posts.index)[todo]
     return out
-
-
-def _clean(value: Any) -> Any:
-    if isinstance(value, float) and math.isnan(value):
-        return None
-    return value.item() if hasattr(value, "item") else value
 
 
 def growth_of(forest: Forest) -> tuple[pd.DataFrame, TippingPoint] | None:
@@ -135,7 +128,7 @@ def show_cascades(
             console.print(f"wrote {path}", highlight=False)
     if as_json:
         for row in metrics.to_dict("records"):
-            print(json.dumps({k: _clean(v) for k, v in row.items()}))
+            print(json.dumps({k: json_value(v) for k, v in row.items()}))
         return
     table = Table(
         title=f"Largest cascades ({forest.n_trees:,} trees, {len(forest):,} adoptions, "
@@ -186,7 +179,7 @@ def show_reach(store: Store, *, platform: str | None, cascade: str, as_json: boo
         key = matches[0]
     row = split.loc[key]
     if as_json:
-        print(json.dumps({"cascade": str(key), **{k: _clean(v) for k, v in row.items()}}))
+        print(json.dumps({"cascade": str(key), **{k: json_value(v) for k, v in row.items()}}))
         return
     table = Table(title=f"Reach of cascade {key}", title_justify="left")
     for col in ("organic", "viral", "paid", "viral share"):

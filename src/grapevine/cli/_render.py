@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -23,6 +24,13 @@ from grapevine.store import ImportReport, WriteResult
 
 console = Console()
 errors = Console(stderr=True)
+
+
+def json_value(value: Any) -> Any:
+    """A table cell as plain JSON: numpy scalars unwrapped, NaN as null."""
+    if isinstance(value, float) and math.isnan(value):
+        return None
+    return value.item() if hasattr(value, "item") else value
 
 
 def when(t: float | None, fmt: str = "%Y-%m-%d %H:%M") -> str:

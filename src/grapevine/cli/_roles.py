@@ -3,25 +3,17 @@
 from __future__ import annotations
 
 import json
-import math
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import pandas as pd
 from rich.table import Table
 
 from grapevine.cli._plan import load_graph
-from grapevine.cli._render import console
+from grapevine.cli._render import console, json_value
 from grapevine.graph import Graph
 from grapevine.roles import ROLES, influencer_roles
 from grapevine.store import Store
-
-
-def _clean(value: Any) -> Any:
-    if isinstance(value, float) and math.isnan(value):
-        return None
-    return value.item() if hasattr(value, "item") else value
 
 
 def influencer_inputs(
@@ -61,7 +53,7 @@ def show_influencers(
     if as_json:
         out = {
             role: [
-                {k: _clean(v) for k, v in row.items()}
+                {k: json_value(v) for k, v in row.items()}
                 for row in roles.sort_values(f"{role}_rank")
                 .head(top)[["id", role, f"{role}_rank", f"{role}_reason", f"{role}_data"]]
                 .to_dict("records")
