@@ -446,13 +446,7 @@ def infer_parents(
     c = np.asarray(cascades)
     if not (u.shape == t.shape == c.shape) or u.ndim != 1:
         raise BadInput("users, times and cascades must be 1-d and of one length", field="users")
-    index = pd.Index(graph.ids)
-    probe = u
-    if graph.ids.dtype.kind in "iu" and u.dtype.kind not in "iu":
-        probe = pd.to_numeric(pd.Series(u), errors="coerce").to_numpy()
-    elif graph.ids.dtype.kind in "OUS":
-        probe = u.astype(str)
-    node = index.get_indexer(probe)
+    node = graph.positions(u.astype(str) if graph.ids.dtype.kind in "OUS" else u)
     in_ptr, in_src, _ = graph.transpose()
     last = np.full(graph.n_nodes, np.nan)
     parents = np.full(len(u), None, dtype=object)

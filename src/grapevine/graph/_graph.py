@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -330,19 +329,36 @@ class Graph:
         return np.repeat(np.arange(self.n_nodes, dtype=self.indices.dtype), self.out_degree())
 
     # ------------------------------------------------------------------ id maps
-    def index_of(self, labels: Any) -> np.ndarray:
-        """Node numbers of labels; raises :class:`UnknownPerson` for a missing one."""
+    def positions(self, labels: Any) -> np.ndarray:
+        """Node numbers of labels, -1 for a label not in the graph (never raises).
+
+        On a graph with integer ids, labels given as strings of integers match them.
+
+        >>> Graph.from_edges([(1, 2)]).positions(["2", "x", 1]).tolist()
+        [1, -1, 0]
+        """
         if self._index is None:
             self._index = pd.Index(self.ids)
         arr = np.atleast_1d(np.asarray(labels))
         if self.ids.dtype.kind in "iu" and arr.dtype.kind in "OUS":
-            with contextlib.suppress(ValueError):
-                arr = arr.astype(np.int64)
-        pos = self._index.get_indexer(arr)
+            try:
+                arr = arr.astype(np.int64)  # exact, when every label is an integer
+            except (ValueError, TypeError, OverflowError):
+                num = pd.to_numeric(pd.Series(arr, dtype=object), errors="coerce").to_numpy()
+                ok = np.isfinite(num) & (num == np.round(num))
+                out = np.full(len(arr), -1, dtype=np.int64)
+                if ok.any():
+                    out[ok] = self._index.get_indexer(num[ok].astype(np.int64))
+                return out
+        return np.asarray(self._index.get_indexer(arr), dtype=np.int64)
+
+    def index_of(self, labels: Any) -> np.ndarray:
+        """Node numbers of labels; raises :class:`UnknownPerson` for a missing one."""
+        pos = self.positions(labels)
         if (pos < 0).any():
-            missing = arr[np.argmax(pos < 0)]
+            missing = np.atleast_1d(np.asarray(labels))[np.argmax(pos < 0)]
             raise UnknownPerson(missing.item() if hasattr(missing, "item") else missing)
-        return np.asarray(pos, dtype=np.int64)
+        return pos
 
     def _node(self, node: Any) -> int:
         return int(self.index_of([node])[0])

@@ -105,24 +105,6 @@ class CascadeArrays(NamedTuple):
         return len(self.nodes)
 
 
-def _positions(graph: Graph, labels: np.ndarray) -> np.ndarray:
-    """Node numbers of ``labels`` (as :meth:`Graph.index_of` maps them), -1 for unknown ones.
-
-    Labels that are strings of integers match integer ids, as in ``index_of``;
-    this lookup does not raise, so unknown users can be dropped and counted.
-    """
-    ids = np.asarray(graph.ids)
-    arr = np.asarray(labels)
-    if ids.dtype.kind in "iu" and arr.dtype.kind in "OUS":
-        num = pd.to_numeric(pd.Series(arr, dtype=object), errors="coerce").to_numpy()
-        ok = np.isfinite(num) & (num == np.round(num))
-        out = np.full(len(arr), -1, dtype=np.int64)
-        if ok.any():
-            out[ok] = pd.Index(ids).get_indexer(num[ok].astype(np.int64))
-        return out
-    return np.asarray(pd.Index(ids).get_indexer(arr), dtype=np.int64)
-
-
 def cascade_arrays(
     graph: Graph,
     data: pd.DataFrame | Iterable[Iterable[tuple[Any, float]]],
@@ -191,7 +173,7 @@ def cascade_arrays(
     n_casc = len(labels)
     if len(users):
         uniq, inverse = np.unique(np.asarray(users), return_inverse=True)
-        nodes_all = _positions(graph, uniq)[inverse.ravel()]
+        nodes_all = graph.positions(uniq)[inverse.ravel()]
     else:
         nodes_all = np.empty(0, dtype=np.int64)
     known = nodes_all >= 0

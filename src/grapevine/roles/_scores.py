@@ -29,7 +29,7 @@ from grapevine._validation import check_number
 from grapevine.errors import InvalidParameter
 from grapevine.graph import Graph
 from grapevine.graph.centrality import betweenness, brokerage, communities, kcore
-from grapevine.roles._learn import _positions, cascade_arrays
+from grapevine.roles._learn import cascade_arrays
 
 __all__ = ["EXACT_BETWEENNESS_UNDER", "ROLES", "influencer_roles"]
 
@@ -230,7 +230,7 @@ def _salesmen(
     total_x = float(frame["converted"].sum())
     named = frame[frame["exposer"].notna()]
     stats = named.groupby("exposer", sort=False)["converted"].agg(["sum", "size"])
-    pos = _positions(graph, np.asarray(stats.index.to_numpy()))
+    pos = graph.positions(np.asarray(stats.index.to_numpy()))
     x = np.zeros(n, dtype=np.float64)
     k = np.zeros(n, dtype=np.int64)
     ok = pos >= 0
