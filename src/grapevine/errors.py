@@ -12,7 +12,8 @@ can render it without parsing the message::
     ├── StoreError          the database cannot do what was asked
     │   └── SchemaOutOfDate the database schema is older than this Grapevine
     ├── InvalidSignature    a webhook whose signature, timestamp or nonce does not verify
-    └── MissingDependency   an optional extra is not installed (names the extra)
+    ├── MissingDependency   an optional extra is not installed (names the extra)
+    └── SourceFailed        a listening source (feed, Mastodon) failed after its retries
 
 HTTP status codes are chosen in ``grapevine.service`` only.
 """
@@ -27,6 +28,7 @@ __all__ = [
     "MissingDependency",
     "NotConverged",
     "SchemaOutOfDate",
+    "SourceFailed",
     "StoreError",
     "UnknownPerson",
 ]
@@ -149,3 +151,42 @@ class InvalidSignature(GrapevineError):
     def __init__(self, reason: str) -> None:
         self.reason = reason
         super().__init__(f"Webhook signature rejected: {reason}.")
+
+
+class SourceFailed(GrapevineError):
+    """A listening source (a feed, a Mastodon timeline) failed after its retries.
+
+    The cursor passed to the failed fetch stays valid: nothing stored is lost, and the next
+    fetch with the same cursor resumes where the last good one stopped.
+
+    Attributes
+    ----------
+    source : str
+        The source's name (a feed URL, ``"mastodon:host:timeline"``).
+    reason : str
+        ``"network"``, ``"rate_limited"``, ``"unauthorized"``, ``"malformed"`` or
+        ``"http_NNN"`` (another HTTP status).
+    retry_after : float or None
+        Seconds to wait before trying again, when the source said so.
+    detail : str
+        What happened, in words.
+    """
+
+    def __init__(
+        self,
+        source: str,
+        reason: str,
+        *,
+        retry_after: float | None = None,
+        detail: str = "",
+    ) -> None:
+        self.source = source
+        self.reason = reason
+        self.retry_after = retry_after
+        self.detail = detail
+        message = f"Source {source!r} failed: {reason}"
+        if detail:
+            message += f" ({detail})"
+        if retry_after is not None:
+            message += f"; retry after {retry_after:g} s"
+        super().__init__(message + ".")
