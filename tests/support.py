@@ -62,3 +62,33 @@ def outcome(fn: Callable[[], object]) -> BaseException | None:
 
 def describe(exc: BaseException | None) -> str:
     return "no exception" if exc is None else f"{type(exc).__name__}: {str(exc)[:300]}"
+
+
+def api_key(store_or_url: object, tenant: str = "acme", role: str = "admin") -> str:
+    """A fresh API key (the whole ``gv_...`` token) of ``tenant`` with ``role``.
+
+    Made directly through the repository: the tenant is created when new. ``store_or_url``
+    is a :class:`grapevine.store.Store` or a database URL (migrated when opened here).
+    Send it as ``Authorization: Bearer <key>`` (or ``X-API-Key``).
+    """
+    from sqlalchemy.orm import Session
+
+    from grapevine.store import Store, tenants_repo
+
+    owned = not isinstance(store_or_url, Store)
+    store = Store(str(store_or_url)) if owned else store_or_url
+    assert isinstance(store, Store)
+    try:
+        with Session(store.engine) as session:
+            row = tenants_repo.get_or_create_tenant(session, slug=tenant)
+            _, token = tenants_repo.create_key(session, tenant_id=row.id, role=role)
+            session.commit()
+    finally:
+        if owned:
+            store.close()
+    return token
+
+
+def auth(key: str) -> dict[str, str]:
+    """The request headers that present ``key``."""
+    return {"Authorization": f"Bearer {key}"}

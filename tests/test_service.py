@@ -14,6 +14,7 @@ import uvicorn
 
 from grapevine.config import Settings
 from grapevine.service import create_app
+from support import api_key, auth
 
 
 def _free_port() -> int:
@@ -23,8 +24,13 @@ def _free_port() -> int:
 
 
 @pytest.fixture
-def server(tmp_path: Path) -> Iterator[str]:
-    settings = Settings(database_url=f"sqlite:///{tmp_path / 'svc.db'}")
+def db_url(tmp_path: Path) -> str:
+    return f"sqlite:///{tmp_path / 'svc.db'}"
+
+
+@pytest.fixture
+def server(db_url: str) -> Iterator[str]:
+    settings = Settings(database_url=db_url)
     port = _free_port()
     config = uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="error")
     srv = uvicorn.Server(config)
@@ -39,12 +45,15 @@ def server(tmp_path: Path) -> Iterator[str]:
     thread.join(timeout=10)
 
 
-def test_health_and_summary(server: str) -> None:
+def test_health_and_summary(server: str, db_url: str) -> None:
     with httpx.Client(base_url=server) as client:
         health = client.get("/health")
         assert health.status_code == 200
         assert health.json()["status"] == "ok"
-        summary = client.get("/api/summary").json()
+        assert client.get("/api/summary").status_code == 401
+        key = api_key(db_url)
+        summary = client.get("/api/summary", headers=auth(key)).json()
+        assert "url" not in summary  # the database URL may hold a password
         assert summary["persons"] == []
         assert summary["campaigns"] == 0
         openapi = client.get("/openapi.json").json()

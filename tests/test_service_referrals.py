@@ -19,6 +19,7 @@ import uvicorn
 from grapevine import referrals as rf
 from grapevine.config import Settings
 from grapevine.service import create_app
+from support import api_key, auth
 
 WEBHOOK_SECRET = "whsec_grapevine_test"
 STRIPE_SECRET = "whsec_stripe_test"
@@ -38,6 +39,7 @@ def _free_port() -> int:
 
 
 def _serve(database_url: str, *, configured: bool = True) -> Iterator[str]:
+    # Rate limits off: these tests are about the referral flow (test_security.py has 429s).
     secrets = (
         {
             "ip_salt": "test-salt",
@@ -47,7 +49,14 @@ def _serve(database_url: str, *, configured: bool = True) -> Iterator[str]:
         if configured
         else {"ip_salt": None, "webhook_secret": None, "stripe_webhook_secret": None}
     )
-    settings = Settings.model_validate({"database_url": database_url, **secrets})
+    settings = Settings.model_validate(
+        {
+            "database_url": database_url,
+            "rate_limit_per_key": "off",
+            "rate_limit_per_ip": "off",
+            **secrets,
+        }
+    )
     port = _free_port()
     config = uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="error")
     srv = uvicorn.Server(config)
@@ -71,9 +80,19 @@ def server(store_url: str) -> Iterator[str]:
 
 
 @pytest.fixture
-def client(server: str) -> Iterator[httpx.Client]:
-    with httpx.Client(base_url=server, follow_redirects=False, timeout=10) as c:
+def key(store_url: str, server: str) -> str:
+    """An admin key of tenant "acme" (the server has migrated the store by now)."""
+    return api_key(store_url)
+
+
+@pytest.fixture
+def client(server: str, key: str) -> Iterator[httpx.Client]:
+    with httpx.Client(base_url=server, follow_redirects=False, timeout=10, headers=auth(key)) as c:
         yield c
+
+
+def _same_key(client: httpx.Client) -> dict[str, str]:
+    return {"Authorization": client.headers["Authorization"]}
 
 
 def _campaign(client: httpx.Client, name: str = "spring", **extra: Any) -> dict[str, Any]:
@@ -123,7 +142,7 @@ def test_click_cookie_signup_purchase_refund(client: httpx.Client) -> None:
     assert signup.json()["code"] == ann["code"]
 
     # The merchant's backend posts the purchase with the visitor id (no cookie jar).
-    with httpx.Client(base_url=str(client.base_url)) as backend:
+    with httpx.Client(base_url=str(client.base_url), headers=_same_key(client)) as backend:
         buy = {
             "campaign_id": cid,
             "kind": "purchase",
@@ -229,7 +248,7 @@ def test_bots_previews_and_head_are_counted_apart(client: httpx.Client) -> None:
     assert client.get(f"/r/{code}", headers={"User-Agent": BROWSER}).status_code == 307
     assert _stats(client, cid)["clicks"] == {"human": 1, "bot": 1, "preview": 2}
     # A preview's cookie never attributes: its clicks are not human clicks.
-    with httpx.Client(base_url=str(client.base_url)) as bot:
+    with httpx.Client(base_url=str(client.base_url), headers=_same_key(client)) as bot:
         bot.get(f"/r/{code}", headers={"User-Agent": "Slackbot-LinkExpanding 1.0"})
         r = bot.post(
             "/api/events",
@@ -384,7 +403,9 @@ def test_stripe_checkout_completed_is_a_purchase(client: httpx.Client) -> None:
 def test_unconfigured_secrets_answer_503(tmp_path: Path) -> None:
     # No ip_salt or webhook secrets: the routes that need them refuse, the rest works.
     server = _serve(f"sqlite:///{tmp_path}/u.db", configured=False)
-    with httpx.Client(base_url=next(server), follow_redirects=False, timeout=10) as c:
+    base = next(server)
+    headers = auth(api_key(f"sqlite:///{tmp_path}/u.db"))
+    with httpx.Client(base_url=base, follow_redirects=False, timeout=10, headers=headers) as c:
         cid = _campaign(c)["id"]
         joined = c.post(f"/api/campaigns/{cid}/participants", json={"email": "a@b.org"})
         assert joined.status_code == 503

@@ -7,13 +7,16 @@ file in the working directory.
 
 from __future__ import annotations
 
+import re
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 __all__ = ["Settings", "get_settings"]
+
+_RATE = re.compile(r"^\s*\d+(?:\.\d+)?\s*(?:/\s*s)?\s*(?:[,:]\s*[1-9]\d*)?\s*$")
 
 
 class Settings(BaseSettings):
@@ -61,6 +64,63 @@ class Settings(BaseSettings):
         description="Lifetime of the attribution cookie and default attribution window of a "
         "campaign that names none (browsers cap cookies at 400 days).",
     )
+    rate_limit_per_key: str = Field(
+        default="100,200",
+        description="Token bucket of each API key on /api/*: 'RATE,BURST' (requests a second, "
+        "largest burst) or 'off'. Kept in each process: with N workers a key gets N times it.",
+    )
+    rate_limit_per_ip: str = Field(
+        default="200,400",
+        description="Token bucket of each client IP on /api/* and /webhooks/*: 'RATE,BURST' or "
+        "'off'. Behind a proxy the client IP is the proxy's unless uvicorn is started with "
+        "--proxy-headers and --forwarded-allow-ips.",
+    )
+    redis_url: str | None = Field(
+        default=None,
+        description="redis://host:port/db: keep the rate-limit buckets in Redis, shared by "
+        "every worker (needs the 'redis' extra); in each process when unset.",
+    )
+    click_flush_ms: float = Field(
+        default=50.0,
+        ge=0,
+        le=10_000,
+        description="Group commit of referral clicks: a click waits at most this long for "
+        "others before its batch is written. A crash (SIGKILL) loses at most the clicks of "
+        "this window plus one batch write, never more than click_max_queue.",
+    )
+    click_max_batch: int = Field(
+        default=2000, ge=1, description="Clicks written per transaction, at most."
+    )
+    click_max_queue: int = Field(
+        default=50_000,
+        ge=1,
+        description="Clicks accepted and not yet committed, at most; past it a redirect "
+        "writes its click itself before answering (backpressure, never a drop).",
+    )
+    max_body_bytes: int = Field(
+        default=256 * 1024,
+        ge=1024,
+        description="Largest request body accepted (webhooks, events, campaigns); a larger one "
+        "is refused with 413 before it is read.",
+    )
+    link_cache_seconds: float = Field(
+        default=5.0,
+        ge=0,
+        le=3600,
+        description="How long a worker trusts what a referral code points to; disabling a "
+        "code takes effect within this.",
+    )
+
+    @field_validator("rate_limit_per_key", "rate_limit_per_ip")
+    @classmethod
+    def _rate(cls, value: str, info: ValidationInfo) -> str:
+        # The format of grapevine.service._ratelimit.parse_rate, checked at start-up.
+        if value.strip().lower() in ("off", "none", "0", "") or _RATE.match(value):
+            return value
+        raise ValueError(
+            f"GRAPEVINE_{str(info.field_name).upper()} must be 'RATE' or 'RATE,BURST' "
+            f"(requests a second, burst size) or 'off'. Got {value!r} instead."
+        )
 
 
 @lru_cache(maxsize=1)

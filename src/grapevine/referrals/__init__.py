@@ -57,6 +57,14 @@ from grapevine.referrals._rewards import (
     Tier,
     compute_rewards,
 )
+from grapevine.referrals._share import (
+    CHANNELS,
+    channel_link,
+    embed_signature,
+    page_token,
+    read_page_token,
+    share_links,
+)
 from grapevine.referrals._traffic import (
     TrafficClass,
     classify_request,
@@ -76,6 +84,7 @@ from grapevine.referrals._webhooks import (
 )
 
 __all__ = [
+    "CHANNELS",
     "CODE_ALPHABET",
     "DEFAULT_WINDOW_SECONDS",
     "PLUS_TAG_DOMAINS",
@@ -99,12 +108,14 @@ __all__ = [
     "TrafficClass",
     "add_params",
     "attribute",
+    "channel_link",
     "classify_request",
     "classify_user_agent",
     "code_space_bits",
     "combine",
     "compute_rewards",
     "disposable_domains",
+    "embed_signature",
     "find_rings",
     "format_code",
     "hash_ip",
@@ -113,11 +124,14 @@ __all__ = [
     "new_code",
     "normalize_code",
     "normalize_email",
+    "page_token",
     "projected_growth",
+    "read_page_token",
     "referral_path",
     "resolve_destination",
     "review_queue",
     "self_referral",
+    "share_links",
     "sign_webhook",
     "stripe_signature_header",
     "truncate_ip",

@@ -14,15 +14,23 @@ from sqlalchemy.orm import Session
 
 from grapevine.config import Settings
 from grapevine.referrals import ReplayCache
+from grapevine.service._auth import client_ip, require, retry_after
+from grapevine.service._ratelimit import RateLimiter
 from grapevine.store import Store
+from grapevine.store.tenants_repo import KeyInfo
 
 __all__ = [
+    "AdminKey",
+    "IngestKey",
     "IpSaltDep",
+    "RateLimiterDep",
     "RawBodyDep",
+    "ReadKey",
     "ReplayCacheDep",
     "SessionDep",
     "SettingsDep",
     "StoreDep",
+    "ip_rate_limit",
 ]
 
 
@@ -60,9 +68,30 @@ async def _raw_body(request: Request) -> bytes:
     return await request.body()
 
 
+def _rate_limiter(request: Request) -> RateLimiter:
+    limiter: RateLimiter = request.app.state.rate_limiter
+    return limiter
+
+
+def ip_rate_limit(request: Request) -> None:
+    """The per-IP token bucket (``GRAPEVINE_RATE_LIMIT_PER_IP``): 429 with Retry-After when
+    empty. Add it to a router or route with ``dependencies=[Depends(ip_rate_limit)]``."""
+    limiter: RateLimiter = request.app.state.rate_limiter
+    wait = limiter.check_ip(client_ip(request))
+    if wait > 0:
+        raise retry_after(wait, "client address")
+
+
 SettingsDep = Annotated[Settings, Depends(_settings)]
 StoreDep = Annotated[Store, Depends(_store)]
 SessionDep = Annotated[Session, Depends(_session)]
 ReplayCacheDep = Annotated[ReplayCache, Depends(_replay_cache)]
 IpSaltDep = Annotated[str, Depends(_ip_salt)]
 RawBodyDep = Annotated[bytes, Depends(_raw_body)]
+RateLimiterDep = Annotated[RateLimiter, Depends(_rate_limiter)]
+ReadKey = Annotated[KeyInfo, Depends(require("read"))]
+"""The calling key, which may read (admin, read); 401 without a valid key, 403 otherwise."""
+IngestKey = Annotated[KeyInfo, Depends(require("ingest"))]
+"""The calling key, which may send events and participants (admin, ingest)."""
+AdminKey = Annotated[KeyInfo, Depends(require("admin"))]
+"""The calling key, an admin key of its tenant."""

@@ -11,12 +11,17 @@ __all__ = [
     "CampaignPublic",
     "CampaignStats",
     "ClickCounts",
+    "ErasurePublic",
     "EventBody",
     "EventCreate",
     "EventPublic",
+    "KeyCreate",
+    "KeyCreated",
+    "KeyPublic",
     "ParticipantCreate",
     "ParticipantPublic",
     "RewardPublic",
+    "RewardTotal",
 ]
 
 
@@ -122,6 +127,11 @@ class ClickCounts(BaseModel):
     preview: int
 
 
+class RewardTotal(BaseModel):
+    count: int
+    amount: float
+
+
 class CampaignStats(BaseModel):
     campaign_id: int
     clicks: ClickCounts
@@ -131,3 +141,36 @@ class CampaignStats(BaseModel):
     refunds: int
     k_factor: float | None
     cycle_time_median_s: float | None
+    participants: int
+    rewards: dict[str, RewardTotal] = Field(
+        description="Count and amount of the campaign's rewards by status (pending, granted, "
+        "held, void, clawed_back...)."
+    )
+
+
+class KeyCreate(BaseModel):
+    """A new API key of the caller's tenant."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    role: Literal["admin", "read", "ingest"]
+    name: str | None = Field(default=None, max_length=255)
+
+
+class KeyPublic(BaseModel):
+    prefix: str
+    role: str
+    name: str | None
+    tenant: str
+    created_at: float
+    last_used_at: float | None
+    revoked_at: float | None
+
+
+class KeyCreated(KeyPublic):
+    key: str = Field(description="The whole key, gv_<prefix>_<secret>: shown this once only.")
+
+
+class ErasurePublic(BaseModel):
+    erased: bool
+    counts: dict[str, int] = Field(description="Rows changed per table, and person_deleted.")

@@ -7,51 +7,68 @@ commit (the caller owns the transaction). The rules (attribution, rewards, fraud
 
 from __future__ import annotations
 
+import math
+import uuid
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Select, delete, exists, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from grapevine.store.models import (
     Campaign,
+    Erasure,
     Participant,
     Person,
+    PersonLink,
+    Post,
     ReferralCode,
     ReferralEvent,
     Reward,
+    Tie,
 )
 
 __all__ = [
     "EMAIL_PLATFORM",
+    "ERASED_PLATFORM",
     "add_code",
     "add_event",
     "campaign_events",
+    "campaign_stats",
     "code_exists",
     "code_for",
     "create_campaign",
+    "erase_person",
     "find_campaign",
     "find_campaign_by_name",
     "find_code",
     "find_event",
+    "find_person_in_tenant",
     "get_or_create_participant",
     "get_or_create_person",
     "ledger_events",
+    "list_campaigns",
+    "participant_count",
     "purchase_for_order",
     "rewards_for_event",
     "save_rewards",
     "signup_referrer",
+    "tenant_counts",
     "visitor_clicks",
 ]
 
 EMAIL_PLATFORM = "email"
 """The ``Person.platform`` of participants and customers known by a normalised e-mail."""
 
+ERASED_PLATFORM = "erased"
+"""The ``Person.platform`` of the tombstones that stand in for erased persons."""
+
 
 # ---------------------------------------------------------------------------- campaigns
 def create_campaign(
     session: Session,
     *,
+    tenant_id: int,
     name: str,
     goal: str | None,
     offer: Mapping[str, Any] | None,
@@ -61,6 +78,7 @@ def create_campaign(
 ) -> Campaign:
     """Add a campaign (flushed, so it has its id)."""
     campaign = Campaign(
+        tenant_id=tenant_id,
         name=name,
         goal=goal,
         offer=dict(offer) if offer is not None else None,
@@ -73,14 +91,44 @@ def create_campaign(
     return campaign
 
 
-def find_campaign(session: Session, *, campaign_id: int) -> Campaign | None:
-    """The campaign with this id, or None."""
-    return session.get(Campaign, campaign_id)
+def find_campaign(
+    session: Session, *, campaign_id: int, tenant_id: int | None = None
+) -> Campaign | None:
+    """The campaign with this id (of ``tenant_id`` when given), or None.
+
+    Pass the tenant whenever a caller speaks for one: another tenant's campaign is then
+    the same as no campaign.
+    """
+    campaign = session.get(Campaign, campaign_id)
+    if campaign is None or (tenant_id is not None and campaign.tenant_id != tenant_id):
+        return None
+    return campaign
 
 
-def find_campaign_by_name(session: Session, *, name: str) -> Campaign | None:
-    """The campaign with this name, or None."""
-    return session.scalars(select(Campaign).where(Campaign.name == name)).first()
+def find_campaign_by_name(session: Session, *, name: str, tenant_id: int) -> Campaign | None:
+    """The tenant's campaign with this name, or None."""
+    return session.scalars(
+        select(Campaign).where(Campaign.tenant_id == tenant_id, Campaign.name == name)
+    ).first()
+
+
+def list_campaigns(session: Session, *, tenant_id: int) -> Sequence[Campaign]:
+    """The tenant's campaigns, oldest first."""
+    return session.scalars(
+        select(Campaign).where(Campaign.tenant_id == tenant_id).order_by(Campaign.id)
+    ).all()
+
+
+def participant_count(session: Session, *, campaign_id: int) -> int:
+    """How many participants the campaign has."""
+    return int(
+        session.scalar(
+            select(func.count())
+            .select_from(Participant)
+            .where(Participant.campaign_id == campaign_id)
+        )
+        or 0
+    )
 
 
 # ---------------------------------------------------------------------------- people
@@ -319,3 +367,228 @@ def rewards_for_event(session: Session, *, campaign_id: int, event_key: str) -> 
         .where(Reward.campaign_id == campaign_id, Reward.event_key == event_key)
         .order_by(Reward.id)
     ).all()
+
+
+def _number(value: float) -> float | None:
+    return None if math.isnan(value) else float(value)
+
+
+def campaign_stats(session: Session, *, campaign_id: int) -> dict[str, Any]:
+    """The campaign's figures: clicks by traffic class, conversions, K-factor, cycle time,
+    participants and reward totals by status.
+
+    Only human (browser) clicks count as invitations in the K-factor and the cycle time
+    (:func:`grapevine.cascades.k_factor`, :func:`grapevine.cascades.viral_cycle_time`). The
+    figures depend on who referred whom, never on who someone is: erasing a person
+    (:func:`erase_person`) leaves them unchanged.
+    """
+    import pandas as pd
+
+    from grapevine.cascades import k_factor, viral_cycle_time
+
+    rows = campaign_events(session, campaign_id=campaign_id)
+    traffic = {"browser": 0, "bot": 0, "preview": 0}
+    counts = {"signup": 0, "purchase": 0, "refund": 0}
+    referred = 0
+    growth: list[tuple[str | None, str | None, str, float]] = []
+    for kind, tclass, referrer, person, t in rows:
+        if kind == "click":
+            traffic[tclass or "bot"] = traffic.get(tclass or "bot", 0) + 1
+            if tclass != "browser":
+                continue  # only people clicking are invitations
+        else:
+            counts[kind] = counts.get(kind, 0) + 1
+            referred += kind == "signup" and referrer is not None
+        growth.append(
+            (
+                None if referrer is None else str(referrer),
+                None if person is None else str(person),
+                kind,
+                t,
+            )
+        )
+    frame = pd.DataFrame(growth, columns=["referrer", "person", "kind", "time"])
+    k = float(k_factor(frame)["k"].iloc[0]) if rows else math.nan
+    cycle = float(viral_cycle_time(frame).median) if rows else math.nan
+    totals = session.execute(
+        select(Reward.status, func.count(), func.sum(Reward.amount))
+        .where(Reward.campaign_id == campaign_id)
+        .group_by(Reward.status)
+        .order_by(Reward.status)
+    ).all()
+    return {
+        "campaign_id": campaign_id,
+        "clicks": {
+            "human": traffic["browser"],
+            "bot": traffic["bot"],
+            "preview": traffic["preview"],
+        },
+        "signups": counts["signup"],
+        "referred_signups": referred,
+        "purchases": counts["purchase"],
+        "refunds": counts["refund"],
+        "k_factor": _number(k),
+        "cycle_time_median_s": _number(cycle),
+        "participants": participant_count(session, campaign_id=campaign_id),
+        "rewards": {
+            str(status): {"count": int(n), "amount": round(float(total or 0.0), 2)}
+            for status, n, total in totals
+        },
+    }
+
+
+# ---------------------------------------------------------------------------- erasure
+def _tenant_campaigns(tenant_id: int) -> Select[Any]:
+    return select(Campaign.id).where(Campaign.tenant_id == tenant_id)
+
+
+def find_person_in_tenant(
+    session: Session,
+    *,
+    tenant_id: int,
+    handle: str | None = None,
+    person_id: int | None = None,
+) -> int | None:
+    """The id of the person (by e-mail ``handle`` or id) if the tenant's referral data names
+    them (participant, customer, referrer, code or reward), else None."""
+    if handle is not None:
+        person_id = session.scalar(
+            select(Person.id).where(Person.platform == EMAIL_PLATFORM, Person.handle == handle)
+        )
+    if person_id is None:
+        return None
+    campaigns = _tenant_campaigns(tenant_id)
+    named = or_(
+        exists().where(Participant.person_id == person_id, Participant.campaign_id.in_(campaigns)),
+        exists().where(
+            or_(ReferralEvent.person_id == person_id, ReferralEvent.referrer_id == person_id),
+            ReferralEvent.campaign_id.in_(campaigns),
+        ),
+        exists().where(
+            ReferralCode.person_id == person_id, ReferralCode.campaign_id.in_(campaigns)
+        ),
+        exists().where(Reward.person_id == person_id, Reward.campaign_id.in_(campaigns)),
+    )
+    return person_id if session.scalar(select(named)) else None
+
+
+def _still_named(session: Session, person_id: int) -> bool:
+    """Whether anything at all (any tenant, the analytics tables) still names the person."""
+    checks = (
+        exists().where(Participant.person_id == person_id),
+        exists().where(
+            or_(ReferralEvent.person_id == person_id, ReferralEvent.referrer_id == person_id)
+        ),
+        exists().where(ReferralCode.person_id == person_id),
+        exists().where(Reward.person_id == person_id),
+        exists().where(or_(Tie.source_id == person_id, Tie.target_id == person_id)),
+        exists().where(Post.author_id == person_id),
+        exists().where(or_(PersonLink.person_id == person_id, PersonLink.same_as_id == person_id)),
+    )
+    return bool(session.scalar(select(or_(*checks))))
+
+
+def erase_person(
+    session: Session,
+    *,
+    tenant_id: int,
+    person_id: int,
+    ref_hash: str,
+    by: str | None,
+    now: float,
+) -> dict[str, int]:
+    """Erase one person from the tenant's referral data, keeping every aggregate figure.
+
+    In the tenant's campaigns the person becomes a tombstone (a new ``Person`` on platform
+    :data:`ERASED_PLATFORM` with a random handle): events, codes, participations and rewards
+    point to it, so counts, the referral graph (K-factor, cycle time) and reward totals stay
+    what they were. Identifying values go: the participant's e-mail (replaced by the
+    tombstone's handle), device and payout hashes, and the IP hash, user agent and visitor
+    id of the person's events and of every click made with their visitor ids. Their codes
+    are disabled (their link stops working). The person row itself is deleted when nothing
+    else (another tenant, the analytics tables) names it. An :class:`Erasure` row records
+    ``ref_hash`` (a keyed hash of the reference, not the reference), when, by whom and the
+    counts, which are returned.
+    """
+    campaigns = _tenant_campaigns(tenant_id)
+    tomb = Person(platform=ERASED_PLATFORM, handle=f"erased-{uuid.uuid4().hex}")
+    session.add(tomb)
+    session.flush()
+    visitors = select(ReferralEvent.visitor_id).where(
+        ReferralEvent.campaign_id.in_(campaigns),
+        ReferralEvent.person_id == person_id,
+        ReferralEvent.visitor_id.is_not(None),
+    )
+    visitor_ids = [v for v in session.scalars(visitors.distinct()) if v]
+    scrub = or_(ReferralEvent.person_id == person_id, ReferralEvent.visitor_id.in_(visitor_ids))
+    counts: dict[str, int] = {}
+
+    def run(name: str, statement: Any) -> None:
+        result = session.execute(statement.execution_options(synchronize_session=False))
+        counts[name] = int(getattr(result, "rowcount", 0) or 0)
+
+    run(
+        "events_scrubbed",
+        update(ReferralEvent)
+        .where(ReferralEvent.campaign_id.in_(campaigns), scrub)
+        .values(ip_hash=None, user_agent=None, visitor_id=None),
+    )
+    run(
+        "events_as_person",
+        update(ReferralEvent)
+        .where(ReferralEvent.campaign_id.in_(campaigns), ReferralEvent.person_id == person_id)
+        .values(person_id=tomb.id),
+    )
+    run(
+        "events_as_referrer",
+        update(ReferralEvent)
+        .where(ReferralEvent.campaign_id.in_(campaigns), ReferralEvent.referrer_id == person_id)
+        .values(referrer_id=tomb.id),
+    )
+    run(
+        "participants",
+        update(Participant)
+        .where(Participant.campaign_id.in_(campaigns), Participant.person_id == person_id)
+        .values(person_id=tomb.id, email=tomb.handle, device_hash=None, payout_hash=None),
+    )
+    run(
+        "codes",
+        update(ReferralCode)
+        .where(ReferralCode.campaign_id.in_(campaigns), ReferralCode.person_id == person_id)
+        .values(person_id=tomb.id, disabled_at=func.coalesce(ReferralCode.disabled_at, now)),
+    )
+    run(
+        "rewards",
+        update(Reward)
+        .where(Reward.campaign_id.in_(campaigns), Reward.person_id == person_id)
+        .values(person_id=tomb.id),
+    )
+    deleted = 0
+    if not _still_named(session, person_id):
+        run("person_deleted", delete(Person).where(Person.id == person_id))
+        deleted = counts["person_deleted"]
+    counts["person_deleted"] = deleted
+    session.add(
+        Erasure(tenant_id=tenant_id, person_ref_hash=ref_hash, at=now, by=by, counts=dict(counts))
+    )
+    session.flush()
+    session.expire_all()
+    return counts
+
+
+def tenant_counts(session: Session, *, tenant_id: int) -> dict[str, int]:
+    """How many campaigns and referral events the tenant has."""
+    campaigns = _tenant_campaigns(tenant_id)
+    return {
+        "campaigns": int(
+            session.scalar(select(func.count()).select_from(campaigns.subquery())) or 0
+        ),
+        "referral_events": int(
+            session.scalar(
+                select(func.count())
+                .select_from(ReferralEvent)
+                .where(ReferralEvent.campaign_id.in_(campaigns))
+            )
+            or 0
+        ),
+    }

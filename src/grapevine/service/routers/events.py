@@ -10,7 +10,8 @@ from sqlalchemy.orm import Session
 
 from grapevine import referrals as rf
 from grapevine.errors import BadInput
-from grapevine.service.deps import SessionDep
+from grapevine.service._auth import AUTH_RESPONSES
+from grapevine.service.deps import IngestKey, SessionDep
 from grapevine.service.routers.campaigns import load_campaign, window_seconds
 from grapevine.service.routers.redirects import VISITOR_COOKIE
 from grapevine.service.schemas import EventBody, EventCreate, EventPublic, RewardPublic
@@ -19,7 +20,7 @@ from grapevine.store.models import Campaign, ReferralEvent
 
 __all__ = ["REPLAY_HEADER", "record_event", "router"]
 
-router = APIRouter(prefix="/api/events", tags=["events"])
+router = APIRouter(prefix="/api/events", tags=["events"], responses=AUTH_RESPONSES)
 
 REPLAY_HEADER = "Idempotent-Replayed"
 """Set to ``true`` on the answer to a retried event (same body as the first answer)."""
@@ -192,14 +193,18 @@ def record_event(session: Session, campaign: Campaign, body: EventBody) -> tuple
 
 @router.post("")
 def post_event(
-    body: EventCreate, request: Request, response: Response, session: SessionDep
+    body: EventCreate,
+    request: Request,
+    response: Response,
+    session: SessionDep,
+    key: IngestKey,
 ) -> EventPublic:
     """Record a signup, purchase or refund (idempotent on ``idempotency_key``).
 
     The visitor is named by ``visitor_id`` or, for a request from the visitor's own browser,
-    by the attribution cookie.
+    by the attribution cookie. Needs an ingest or admin key of the campaign's tenant.
     """
-    campaign = load_campaign(session, body.campaign_id)
+    campaign = load_campaign(session, body.campaign_id, key)
     if body.visitor_id is None and VISITOR_COOKIE in request.cookies:
         body = body.model_copy(update={"visitor_id": request.cookies[VISITOR_COOKIE][:64]})
     result, replayed = record_event(session, campaign, body)

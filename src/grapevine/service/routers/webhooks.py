@@ -2,6 +2,10 @@
 
 The raw body is verified byte for byte before it is parsed; a bad signature is a 400 that
 names the reason (:class:`grapevine.errors.InvalidSignature`, handled in ``app.py``).
+
+No API key: the signature is the authentication, and the secrets belong to the installation,
+not to a tenant (whoever holds one can post events to any tenant's campaign). The per-IP
+rate limit applies.
 """
 
 from __future__ import annotations
@@ -14,6 +18,7 @@ from pydantic import ValidationError
 
 from grapevine import referrals as rf
 from grapevine.errors import BadInput
+from grapevine.service._auth import LIMIT_RESPONSES
 from grapevine.service.deps import RawBodyDep, ReplayCacheDep, SessionDep, SettingsDep
 from grapevine.service.routers.campaigns import load_campaign
 from grapevine.service.routers.events import REPLAY_HEADER, record_event
@@ -22,7 +27,7 @@ from grapevine.store import referrals_repo as repo
 
 __all__ = ["STRIPE_CAMPAIGN_KEY", "router"]
 
-router = APIRouter(prefix="/webhooks", tags=["webhooks"])
+router = APIRouter(prefix="/webhooks", tags=["webhooks"], responses=LIMIT_RESPONSES)
 
 STRIPE_CAMPAIGN_KEY = "grapevine_campaign_id"
 """Checkout Session metadata key naming the campaign when ``client_reference_id`` is a

@@ -1,0 +1,149 @@
+"""Sharing: one-click share links per channel, and signed tokens for the participant page.
+
+Every share link carries the channel in the referral link's ``ch`` parameter
+(``/r/CODE?ch=whatsapp``), so a click through it is counted for that channel and the
+funnel share -> click -> signup -> purchase per channel is measured, not guessed.
+
+The participant page ``/p/{token}`` is reached with a token that names the participant
+and is signed with a key derived from the service secret (HMAC-SHA256, truncated to 128
+bits): it cannot be guessed or forged, and a token for an e-mail can carry an expiry.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import time
+from urllib.parse import quote, urlencode, urlsplit, urlunsplit
+
+from grapevine.errors import BadInput
+
+__all__ = [
+    "CHANNELS",
+    "channel_link",
+    "embed_signature",
+    "page_token",
+    "read_page_token",
+    "share_links",
+]
+
+#: The channels a participant can share to, in the order the page shows them.
+CHANNELS = ("whatsapp", "facebook", "x", "linkedin", "mastodon", "email", "copy")
+
+_TOKEN_VERSION = "p1"
+_SIG_BYTES = 16
+
+
+def channel_link(link: str, channel: str) -> str:
+    """``link`` with ``ch=channel`` added to its query (any earlier ``ch`` replaced).
+
+    >>> channel_link("https://gv.example/r/ABC", "x")
+    'https://gv.example/r/ABC?ch=x'
+    """
+    if channel not in CHANNELS:
+        raise ValueError(f"unknown channel {channel!r}: one of {', '.join(CHANNELS)}")
+    parts = urlsplit(link)
+    kept = [p for p in parts.query.split("&") if p and not p.startswith("ch=")]
+    query = "&".join([*kept, urlencode({"ch": channel})])
+    return urlunsplit((parts.scheme, parts.netloc, parts.path, query, ""))
+
+
+def share_links(
+    link: str, *, text: str, subject: str = "", mastodon_instance: str = "mastodon.social"
+) -> dict[str, str]:
+    """One-click share URLs for each channel, each pointing at ``link`` tagged with it.
+
+    Mastodon has no central share page: the link opens the ``/share`` page of
+    ``mastodon_instance`` (the page lets the participant change it).
+
+    >>> links = share_links("https://gv.example/r/ABC", text="10% off")
+    >>> links["whatsapp"]
+    'https://wa.me/?text=10%25%20off%20https%3A%2F%2Fgv.example%2Fr%2FABC%3Fch%3Dwhatsapp'
+    >>> links["copy"]
+    'https://gv.example/r/ABC?ch=copy'
+    """
+    tagged = {ch: channel_link(link, ch) for ch in CHANNELS}
+
+    def q(value: str) -> str:
+        return quote(value, safe="")
+
+    def with_text(channel: str, sep: str = " ") -> str:
+        return q(sep.join(part for part in (text, tagged[channel]) if part))
+
+    return {
+        "whatsapp": "https://wa.me/?text=" + with_text("whatsapp"),
+        "facebook": "https://www.facebook.com/sharer/sharer.php?u=" + q(tagged["facebook"]),
+        "x": f"https://x.com/intent/post?text={q(text)}&url={q(tagged['x'])}",
+        "linkedin": "https://www.linkedin.com/sharing/share-offsite/?url=" + q(tagged["linkedin"]),
+        "mastodon": f"https://{mastodon_instance}/share?text=" + with_text("mastodon"),
+        "email": f"mailto:?subject={q(subject or text)}&body=" + with_text("email", "\n\n"),
+        "copy": tagged["copy"],
+    }
+
+
+def _b64(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+def _unb64(text: str) -> bytes:
+    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+
+
+def _page_key(secret: str) -> bytes:
+    # Domain separation: the page key is derived, never the secret itself.
+    return hmac.new(secret.encode(), b"grapevine participant page v1", hashlib.sha256).digest()
+
+
+def _sign(secret: str, body: str) -> str:
+    mac = hmac.new(_page_key(secret), body.encode(), hashlib.sha256).digest()
+    return _b64(mac[:_SIG_BYTES])
+
+
+def page_token(participant_id: int, secret: str, *, expires_at: float | None = None) -> str:
+    """A signed token naming ``participant_id``; with ``expires_at``, valid until then.
+
+    >>> token = page_token(42, "s3cret")
+    >>> read_page_token(token, "s3cret")
+    42
+    """
+    if participant_id < 0:
+        raise ValueError("participant_id must be >= 0")
+    exp = "0" if expires_at is None else str(int(expires_at))
+    body = f"{_TOKEN_VERSION}.{_b64(str(participant_id).encode())}.{exp}"
+    return f"{body}.{_sign(secret, body)}"
+
+
+def read_page_token(token: str, secret: str, *, now: float | None = None) -> int:
+    """The participant id of a token made by :func:`page_token`.
+
+    Raises :class:`~grapevine.errors.BadInput` (field ``token``) for anything else; its message says
+    whether the token is malformed, forged or expired.
+    """
+    parts = token.split(".")
+    if len(parts) != 4 or parts[0] != _TOKEN_VERSION:
+        raise BadInput("not a participant page token", field="token")
+    body, sig = ".".join(parts[:3]), parts[3]
+    if not hmac.compare_digest(_sign(secret, body), sig):
+        raise BadInput("the participant page token is not valid", field="token")
+    try:
+        participant = int(_unb64(parts[1]).decode())
+        exp = int(parts[2])
+    except (ValueError, UnicodeDecodeError):
+        raise BadInput("not a participant page token", field="token") from None
+    if exp and (time.time() if now is None else now) > exp:
+        raise BadInput("this participant page link has expired", field="token")
+    return participant
+
+
+def embed_signature(secret: str, campaign_id: int, email: str, timestamp: int) -> str:
+    """What the shop's server signs so the thank-you page snippet may enrol ``email``.
+
+    Hex HMAC-SHA256 of ``"{campaign_id}.{email}.{timestamp}"`` under the webhook secret: the
+    snippet runs in the buyer's browser, so it carries this signature, never a key.
+
+    >>> embed_signature("s3cret", 7, "ann@example.com", 1700000000)[:16]
+    '70d97f39c52b50ba'
+    """
+    message = f"{campaign_id}.{email.strip()}.{timestamp}".encode()
+    return hmac.new(secret.encode(), message, hashlib.sha256).hexdigest()

@@ -1,0 +1,36 @@
+"""``/api/persons/{ref}``: erase one person's data from the tenant (GDPR, admin keys only)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, HTTPException, status
+
+from grapevine.service._auth import AUTH_RESPONSES
+from grapevine.service._erasure import erase
+from grapevine.service.deps import AdminKey, SessionDep, SettingsDep
+from grapevine.service.schemas import ErasurePublic
+
+__all__ = ["router"]
+
+router = APIRouter(prefix="/api/persons", tags=["persons"], responses=AUTH_RESPONSES)
+
+
+@router.delete("/{ref}")
+def erase_person(
+    ref: str, session: SessionDep, settings: SettingsDep, key: AdminKey
+) -> ErasurePublic:
+    """Erase the person ``ref`` (an e-mail address, or a person id) from the tenant's
+    referral data: e-mail, IP hashes, user agents, visitor ids, device and payout hashes go;
+    the person becomes a tombstone, so the campaign figures (clicks, conversions, K-factor,
+    reward totals) stay the same. 404 when the tenant's data does not name the person.
+    """
+    counts = erase(
+        session,
+        tenant_id=key.tenant_id,
+        ref=ref,
+        by=f"api-key:{key.prefix}",
+        salt=None if settings.ip_salt is None else settings.ip_salt.get_secret_value(),
+    )
+    if counts is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, "no such person in this tenant")
+    session.commit()
+    return ErasurePublic(erased=True, counts=counts)

@@ -1,0 +1,312 @@
+"""The participant page, the thank-you snippet and the share links: domain, HTTP and browser.
+
+The browser tests drive Debian's chromium (``/usr/bin/chromium``) with Playwright against a
+real uvicorn server; no browser is downloaded. Without chromium they skip, except in CI.
+"""
+
+from __future__ import annotations
+
+import http.server
+import os
+import shutil
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, unquote, urlsplit
+
+import httpx
+import pytest
+import uvicorn
+from hypothesis import given
+from hypothesis import strategies as st
+
+from conftest import in_ci, skip_or_fail
+from grapevine import referrals as rf
+from grapevine.config import Settings
+from grapevine.errors import BadInput
+from grapevine.service import create_app
+from support import api_key, outcome
+
+SALT = "page-test-salt"
+WEBHOOK_SECRET = "whsec_pages_test"
+BROWSER = "Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0"
+OFFER = {
+    "referrer": {"kind": "fixed", "amount": 10},
+    "friend": {"kind": "percent", "amount": 20},
+    "hold_seconds": 0,
+}
+CHROMIUM = os.environ.get("GRAPEVINE_CHROMIUM", "/usr/bin/chromium")
+
+
+# ============================================================================ domain
+def test_share_links_tag_every_channel() -> None:
+    links = rf.share_links("https://gv.example/r/ABCD-EFGH", text="20% off at Shop")
+    assert set(links) == set(rf.CHANNELS)
+    for channel, url in links.items():
+        assert f"ch={channel}" in unquote(url), channel
+    assert links["copy"] == "https://gv.example/r/ABCD-EFGH?ch=copy"
+    fb = parse_qs(urlsplit(links["facebook"]).query)["u"][0]
+    assert fb == "https://gv.example/r/ABCD-EFGH?ch=facebook"
+    assert links["email"].startswith("mailto:?subject=20%25%20off%20at%20Shop&body=")
+
+
+def test_channel_link_replaces_an_earlier_channel_and_refuses_unknown_ones() -> None:
+    assert rf.channel_link("https://g.example/r/A?ch=x&to=y", "email") == (
+        "https://g.example/r/A?to=y&ch=email"
+    )
+    with pytest.raises(ValueError, match="unknown channel 'myspace'"):
+        rf.channel_link("https://g.example/r/A", "myspace")
+
+
+@given(st.integers(min_value=0, max_value=2**62), st.text(min_size=1, max_size=40))
+def test_page_tokens_round_trip(participant: int, secret: str) -> None:
+    assert rf.read_page_token(rf.page_token(participant, secret), secret) == participant
+
+
+@given(st.integers(min_value=0, max_value=10**9), st.data())
+def test_a_changed_token_is_refused(participant: int, data: st.DataObject) -> None:
+    token = rf.page_token(participant, SALT)
+    i = data.draw(st.integers(min_value=0, max_value=len(token) - 1))
+    replacement = data.draw(st.sampled_from("AZaz09-_.x"))
+    forged = token[:i] + replacement + token[i + 1 :]
+    if forged == token:
+        return
+    err = outcome(lambda: rf.read_page_token(forged, SALT))
+    assert isinstance(err, BadInput), err
+    assert err.field == "token"
+
+
+def test_tokens_of_another_secret_and_expired_tokens_are_refused() -> None:
+    token = rf.page_token(7, SALT)
+    with pytest.raises(BadInput, match="not valid"):
+        rf.read_page_token(token, "another secret")
+    late = rf.page_token(7, SALT, expires_at=1_000)
+    assert rf.read_page_token(late, SALT, now=999) == 7
+    with pytest.raises(BadInput, match="expired"):
+        rf.read_page_token(late, SALT, now=1_001)
+    with pytest.raises(BadInput, match="not a participant page token"):
+        rf.read_page_token("p1.abc", SALT)
+
+
+# ============================================================================ HTTP
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture
+def server(store_url: str) -> Iterator[str]:
+    """A real server on each backend."""
+    settings = Settings.model_validate(
+        {"database_url": store_url, "ip_salt": SALT, "webhook_secret": WEBHOOK_SECRET}
+    )
+    port = _free_port()
+    config = uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="error")
+    srv = uvicorn.Server(config)
+    thread = threading.Thread(target=srv.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not srv.started:
+        assert time.monotonic() < deadline, "server did not start"
+        time.sleep(0.02)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        srv.should_exit = True
+        thread.join(timeout=10)
+
+
+@pytest.fixture
+def client(server: str, store_url: str) -> Iterator[httpx.Client]:
+    headers = {"Authorization": f"Bearer {api_key(store_url)}"}
+    with httpx.Client(base_url=server, headers=headers, timeout=10) as c:
+        yield c
+
+
+def _campaign(client: httpx.Client) -> int:
+    body = {
+        "name": "spring",
+        "offer": OFFER,
+        "destinations": ["https://shop.example/welcome"],
+        "currency": "EUR",
+    }
+    r = client.post("/api/campaigns", json=body)
+    assert r.status_code == 201, r.text
+    return int(r.json()["id"])
+
+
+def _enrol(client: httpx.Client, cid: int, email: str, **change: Any) -> httpx.Response:
+    ts = int(time.time())
+    form = {
+        "campaign": str(cid),
+        "email": email,
+        "ts": str(ts),
+        "sig": rf.embed_signature(WEBHOOK_SECRET, cid, email, ts),
+    }
+    form.update({k: str(v) for k, v in change.items()})
+    return client.post("/embed/enrol", data=form, headers={"Origin": "https://shop.example"})
+
+
+def test_snippet_enrols_once_and_answers_any_origin(client: httpx.Client) -> None:
+    cid = _campaign(client)
+    first = _enrol(client, cid, "Ann.Smith+shop@gmail.com")
+    assert first.status_code == 200, first.text
+    assert first.headers["access-control-allow-origin"] == "*"
+    body = first.json()
+    assert body["created"] is True
+    assert body["link"].endswith(rf.referral_path(body["code"]))
+    headline = "Your friends get 20% off; you get 10.00 EUR for each friend who buys."
+    assert body["headline"] == headline
+    again = _enrol(client, cid, "annsmith@gmail.com").json()  # the same person, normalised
+    assert (again["created"], again["code"], again["page"]) == (False, body["code"], body["page"])
+
+
+def test_snippet_refuses_forged_stale_and_unknown(client: httpx.Client) -> None:
+    cid = _campaign(client)
+    assert _enrol(client, cid, "a@example.com", sig="0" * 64).status_code == 403
+    stale = int(time.time()) - 3 * 86400
+    sig = rf.embed_signature(WEBHOOK_SECRET, cid, "a@example.com", stale)
+    r = _enrol(client, cid, "a@example.com", ts=stale, sig=sig)
+    assert r.status_code == 403
+    assert "expired" in r.json()["detail"]
+    ts = int(time.time())
+    sig = rf.embed_signature(WEBHOOK_SECRET, 999, "a@example.com", ts)
+    assert _enrol(client, 999, "a@example.com", ts=ts, sig=sig).status_code == 404
+    r = _enrol(client, cid, "a@example.com", campaign="x")
+    assert r.status_code == 422
+    assert "campaign" in r.text
+
+
+def test_participant_page_shows_link_code_share_links_and_referrals(
+    client: httpx.Client,
+) -> None:
+    cid = _campaign(client)
+    joined = _enrol(client, cid, "ann@example.com").json()
+    page = client.get(joined["page"])
+    assert page.status_code == 200
+    assert page.headers["cache-control"] == "no-store"
+    html = page.text
+    assert joined["code"] in html
+    assert "Your friends get 20% off" in html
+    for channel in ("whatsapp", "facebook", "x", "linkedin", "mastodon", "email"):
+        assert f'data-testid="share-{channel}"' in html
+    # A human click through the WhatsApp link, a bot, and a signup of a friend.
+    link = rf.channel_link(joined["link"], "whatsapp")
+    assert client.get(link, headers={"User-Agent": BROWSER}).status_code == 307
+    client.get(link, headers={"User-Agent": "Twitterbot/1.0"})
+    r = client.post(
+        "/api/events",
+        json={
+            "campaign_id": cid,
+            "kind": "signup",
+            "idempotency_key": "s-1",
+            "email": "bob@example.com",
+            "coupon_code": joined["code"],
+        },
+    )
+    assert r.status_code in (200, 201), r.text
+    stats = client.get(joined["page"] + "/stats").text
+    assert 'data-testid="clicks">1<' in stats  # the bot is not a referral
+    assert 'data-testid="signups">1<' in stats
+
+
+def test_bad_and_expired_page_tokens_get_a_plain_page(client: httpx.Client) -> None:
+    r = client.get("/p/not-a-token")
+    assert r.status_code == 404
+    assert "not valid" in r.text
+    r = client.get(f"/p/{rf.page_token(10**6, SALT)}")  # signed, but nobody
+    assert r.status_code == 404
+    r = client.get(f"/p/{rf.page_token(1, SALT, expires_at=time.time() - 1)}")
+    assert r.status_code == 410
+    assert "expired" in r.text
+
+
+# ============================================================================ browser
+@pytest.fixture
+def chromium() -> str:
+    if not (Path(CHROMIUM).exists() or shutil.which(CHROMIUM)):
+        skip_or_fail(
+            f"no chromium at {CHROMIUM} (apt-get install chromium)",
+            mandatory=in_ci(),
+        )
+    return CHROMIUM
+
+
+@pytest.fixture
+def shop(tmp_path: Path) -> Iterator[str]:
+    """A shop on another origin, serving its thank-you page from ``tmp_path``."""
+    handler = lambda *a, **k: http.server.SimpleHTTPRequestHandler(  # noqa: E731
+        *a, directory=str(tmp_path), **k
+    )
+
+    class Quiet(http.server.ThreadingHTTPServer):
+        def handle_error(self, request: Any, client_address: Any) -> None:
+            pass
+
+    httpd = Quiet(("127.0.0.1", 0), handler)
+    httpd.RequestHandlerClass.log_message = lambda *a: None  # type: ignore[assignment]
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://localhost:{httpd.server_address[1]}"
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
+def test_browser_thank_you_snippet_then_participant_page(
+    client: httpx.Client, server: str, shop: str, tmp_path: Path, chromium: str
+) -> None:
+    from playwright.sync_api import expect, sync_playwright
+
+    cid = _campaign(client)
+    ts = int(time.time())
+    email = "carla@example.com"
+    sig = rf.embed_signature(WEBHOOK_SECRET, cid, email, ts)
+    (tmp_path / "thanks.html").write_text(
+        "<!doctype html><title>Thanks</title><h1>Thank you for your order</h1>"
+        '<div id="referral"></div>'
+        f'<script src="{server}/embed.js" async data-campaign="{cid}" data-email="{email}" '
+        f'data-ts="{ts}" data-signature="{sig}" data-target="#referral"></script>'
+    )
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=chromium, args=["--no-sandbox"])
+        try:
+            page = browser.new_page()
+            page.goto(f"{shop}/thanks.html")
+            box = page.locator("[data-grapevine=box]")
+            expect(box).to_be_visible(timeout=15_000)
+            link = page.locator("[data-grapevine=link]").input_value()
+            assert "/r/" in link
+            assert link.endswith("ch=copy")
+            hrefs = page.locator("[data-grapevine=share] a").evaluate_all(
+                "els => els.map(e => e.href)"
+            )
+            assert any("wa.me" in h and "ch%3Dwhatsapp" in h for h in hrefs)
+            # Follow to the participant page; a friend signs up; htmx refreshes the figures.
+            page.locator("[data-grapevine=page]").click()
+            expect(page.get_by_test_id("code")).to_be_visible()
+            code = page.get_by_test_id("code").inner_text()
+            expect(page.get_by_test_id("signups")).to_have_text("0")
+            r = client.post(
+                "/api/events",
+                json={
+                    "campaign_id": cid,
+                    "kind": "signup",
+                    "idempotency_key": "browser-1",
+                    "email": "dave@example.com",
+                    "coupon_code": code,
+                },
+            )
+            assert r.status_code in (200, 201), r.text
+            page.get_by_test_id("refresh").click()
+            expect(page.get_by_test_id("signups")).to_have_text("1")
+            page.screenshot(path=str(tmp_path / "participant.png"))
+        finally:
+            browser.close()
