@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import math
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -17,6 +18,7 @@ from grapevine.influence import (
     BudgetedIMM,
     ReachCurve,
     budgeted_seeds,
+    plot_reach_curve,
     reach_curve,
     seed_costs,
     tipping_budget,
@@ -178,6 +180,14 @@ def test_tipping_budget_is_where_the_hub_becomes_affordable() -> None:
     assert curve.reach[10] == pytest.approx(101, rel=0.03)  # the hub and its 100 followers
     assert np.all(curve.cost <= curve.budgets + 1e-9)
     assert tipping_budget(curve) == 10.0
+
+
+def test_plot_reach_curve(tmp_path: Path) -> None:
+    curve = ReachCurve(np.arange(4.0), np.array([0, 1, 30, 31.0]), [], np.zeros(4), 1)
+    written = plot_reach_curve(curve, [tmp_path / "c.png", tmp_path / "c.svg"], tipping=2.0)
+    assert [p.name for p in written] == ["c.png", "c.svg"]
+    assert (tmp_path / "c.png").read_bytes()[:4] == b"\x89PNG"
+    assert "tipping budget 2" in (tmp_path / "c.svg").read_text()
 
 
 def test_no_tipping_point_under_unit_costs() -> None:

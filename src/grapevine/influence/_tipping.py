@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import math
 import numbers
+from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -16,7 +18,7 @@ from grapevine.graph import Graph
 from grapevine.influence._budget import seed_costs
 from grapevine.influence._imm import MIN_RR_SETS, _Pool
 
-__all__ = ["ReachCurve", "reach_curve", "tipping_budget"]
+__all__ = ["ReachCurve", "plot_reach_curve", "reach_curve", "tipping_budget"]
 
 
 @dataclass(frozen=True)
@@ -154,3 +156,34 @@ def tipping_budget(curve: ReachCurve) -> float | None:
     if best == 0 or math.isclose(slope[best], slope[0], rel_tol=1e-9):
         return None
     return float(ends[best])
+
+
+def plot_reach_curve(
+    curve: ReachCurve,
+    paths: Sequence[str | Path],
+    *,
+    tipping: float | None = None,
+    title: str = "Expected reach against budget",
+) -> list[Path]:
+    """Draw the reach curve, marking the tipping budget, and write it to every path.
+
+    Follows :mod:`grapevine.cascades.plot`: matplotlib (Agg) imported only here,
+    the suffix picks the format (``.png``, ``.svg``, ``.pdf``).
+
+    Returns
+    -------
+    list of Path
+        The files written.
+    """
+    from grapevine.cascades.plot import _plt, _save
+
+    plt = _plt()
+    fig, ax = plt.subplots(figsize=(8, 4.5))
+    ax.plot(curve.budgets, curve.reach, marker="o", color="#2c3e50", label="expected reach")
+    if tipping is not None:
+        ax.axvline(tipping, color="#c0392b", linestyle=":", label=f"tipping budget {tipping:g}")
+    ax.set_xlabel("budget")
+    ax.set_ylabel("people reached (expected)")
+    ax.set_title(title)
+    ax.legend(loc="lower right")
+    return _save(fig, paths)
