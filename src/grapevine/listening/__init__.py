@@ -1,11 +1,41 @@
-"""Listening: spike and negative-buzz alerts (so far), watch rules and the webcare inbox next.
+"""Listening: watch rules, spike and negative-buzz alerts and what grew behind them.
+
+:class:`WatchRule` parses a boolean keyword query (phrases, hashtags, mentions, exclusions,
+languages) and matches posts as they arrive; :func:`what_grew` explains an alert by the terms,
+authors and cascades that grew in its window.
 
 :class:`SpikeDetector` raises an alert when a volume series (mentions, negative mentions per
 bin) jumps far above what the same time of day has looked like over the past week (a robust
 z-score on log counts, using only past data); :func:`nab_normalized_score` scores detectors the
 way the Numenta Anomaly Benchmark does.
+
+:class:`Listener` runs the pipeline (dedupe, language, rules, sentiment) from the sources or a
+file into the store, one transaction per batch with the source's cursor; the webcare inbox
+(:func:`inbox_items`, :func:`assign` ... :func:`resolve`, :func:`response_stats`) ranks the
+matched posts by a priority whose parts are shown; :func:`buzz_alerts` runs the spike detector
+on the store's hourly mentions and negative mentions per rule (docs/listening.md).
 """
 
+from grapevine.listening._alerts_store import BuzzAlert, buzz_alerts, hourly_series
+from grapevine.listening._explain import (
+    AuthorGrowth,
+    CascadeGrowth,
+    TermGrowth,
+    WhatGrew,
+    what_grew,
+)
+from grapevine.listening._inbox import (
+    Priority,
+    PriorityWeights,
+    approve,
+    assign,
+    draft,
+    inbox_items,
+    priority,
+    resolve,
+    response_stats,
+    send,
+)
 from grapevine.listening._nab import (
     NAB_PROFILES,
     STANDARD_PROFILE,
@@ -17,19 +47,60 @@ from grapevine.listening._nab import (
     read_nab_windows,
     scaled_sigmoid,
 )
+from grapevine.listening._pipeline import (
+    IMPORT_FORMATS,
+    IngestReport,
+    Listener,
+    SourceReport,
+    build_source,
+    correct_sentiment,
+    dedupe_posts,
+    resolve_languages,
+)
+from grapevine.listening._rules import MatchText, WatchRule, match_rules, normalize_text
 from grapevine.listening._spikes import Spike, SpikeDetector, detect_spikes
 
 __all__ = [
+    "IMPORT_FORMATS",
     "NAB_PROFILES",
     "STANDARD_PROFILE",
+    "AuthorGrowth",
+    "BuzzAlert",
+    "CascadeGrowth",
+    "IngestReport",
+    "Listener",
+    "MatchText",
     "NabProfile",
     "NabSeriesScore",
+    "Priority",
+    "PriorityWeights",
+    "SourceReport",
     "Spike",
     "SpikeDetector",
+    "TermGrowth",
+    "WatchRule",
+    "WhatGrew",
+    "approve",
+    "assign",
+    "build_source",
+    "buzz_alerts",
+    "correct_sentiment",
+    "dedupe_posts",
     "detect_spikes",
+    "draft",
+    "hourly_series",
+    "inbox_items",
+    "match_rules",
     "nab_normalized_score",
     "nab_series_score",
+    "normalize_text",
+    "priority",
     "read_nab_csv",
     "read_nab_windows",
+    "resolve",
+    "resolve_languages",
+    "response_stats",
     "scaled_sigmoid",
+    "send",
+    "what_grew",
 ]
