@@ -44,6 +44,22 @@ def test_sentiment_bad_column_names_the_file_and_field(tmp_path: Path) -> None:
     assert "t.csv, line 1, field 'body'" in " ".join(out.stderr.split())
 
 
+def test_sentiment_accurate_model_and_a_bad_model_name(tmp_path: Path) -> None:
+    texts = tmp_path / "t.txt"
+    texts.write_text("Wat een prachtige dag!\nThis is the worst service ever\nC'est magnifique\n")
+    out = run("sentiment", str(texts), "--model", "accurate", cwd=tmp_path)
+    assert out.returncode == 0, out.stderr
+    rows = [json.loads(line) for line in out.stdout.splitlines()]
+    assert [(r["lang"], r["label"]) for r in rows] == [
+        ("nl", "positive"),
+        ("en", "negative"),
+        ("fr", "unscored"),
+    ]
+    bad = run("sentiment", str(texts), "--model", "best", cwd=tmp_path)
+    assert bad.returncode == 1
+    assert "mode" in bad.stderr
+
+
 def test_influencers_from_a_file_with_csv_and_gexf(tmp_path: Path) -> None:
     import networkx as nx
 

