@@ -2,14 +2,23 @@
 
 from __future__ import annotations
 
+import socket
+import threading
+import time
+from collections.abc import Iterator
 from urllib.parse import parse_qs, urlsplit
 
+import httpx
 import pytest
-from hypothesis import given, settings
+import uvicorn
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from grapevine.config import Settings
 from grapevine.errors import InvalidParameter
 from grapevine.referrals import add_params, resolve_destination
+from grapevine.service import create_app
+from support import api_key, auth
 
 ALLOW = ["https://shop.example/welcome", "https://blog.example", "http://legacy.example:8080/"]
 DEFAULT = "https://shop.example/welcome"
@@ -178,3 +187,88 @@ def test_property_only_allowlisted_origins(requested: str) -> None:
     # what a browser would see: the text before the first "/", "?" or "#" after the scheme
     authority = got.split("://", 1)[1].split("/", 1)[0].split("?", 1)[0].split("#", 1)[0]
     assert authority.split(":")[0] in {"shop.example", "blog.example", "legacy.example"}
+
+
+# ============================================================================ over HTTP
+# The short link itself, on a real server and both backends: whatever an attacker puts in
+# the query (``to``, repeated, encoded, or another parameter), the Location header stays
+# on the campaign's allowlist.
+@pytest.fixture
+def link(store_url: str) -> Iterator[tuple[httpx.Client, str]]:
+    """``(client, code)``: a served app with a campaign on ALLOW and one participant."""
+    key = api_key(store_url)
+    app = create_app(Settings.model_validate({"database_url": store_url, "ip_salt": "salt"}))
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = int(s.getsockname()[1])
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="error"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 30
+    while not server.started:
+        assert time.monotonic() < deadline, "server did not start"
+        time.sleep(0.02)
+    try:
+        with httpx.Client(
+            base_url=f"http://127.0.0.1:{port}", timeout=30, follow_redirects=False
+        ) as client:
+            camp = client.post(
+                "/api/campaigns", json={"name": "r", "destinations": ALLOW}, headers=auth(key)
+            )
+            assert camp.status_code == 201, camp.text
+            joined = client.post(
+                f"/api/campaigns/{camp.json()['id']}/participants",
+                json={"email": "ann@x.org"},
+                headers=auth(key),
+            )
+            assert joined.status_code == 200, joined.text
+            yield client, str(joined.json()["code"])
+    finally:
+        server.should_exit = True
+        thread.join(timeout=20)
+
+
+ATTACKS = [
+    "to=https://evil.example/",
+    "to=//evil.example/",
+    "to=https:%2F%2Fevil.example",
+    "to=https://shop.example@evil.example/",
+    "to=https://shop.example.evil.example/",
+    "to=https://evil.example%23@shop.example/",
+    "to=/%5Cevil.example",
+    "to=%2F%2Fevil.example",
+    "to=%09//evil.example",
+    "to=https://shop.example%0d%0aSet-Cookie:x=1",
+    "to=javascript:alert(1)",
+    "to=data:text/html,hi",
+    "to=https://blog.example/ok&to=https://evil.example/",
+    "next=https://evil.example/",
+    "url=https://evil.example/&redirect=https://evil.example/",
+    "to=http://shop.example/",  # the allowlisted host, another scheme
+    "to=https://shop.example:8443/",  # the allowlisted host, another port
+]
+
+
+@pytest.mark.parametrize("query", ATTACKS)
+def test_attacker_controlled_target_is_refused(link: tuple[httpx.Client, str], query: str) -> None:
+    client, code = link
+    r = client.get(f"/r/{code}?{query}")
+    assert r.status_code == 307
+    location = r.headers["location"]
+    assert location == f"{DEFAULT}?ref={code}", location
+    assert "\r" not in location
+    assert "\n" not in location
+    assert set(r.headers.get_list("set-cookie")) == {r.headers["set-cookie"]}  # no injected one
+
+
+@settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(st.lists(url_parts, max_size=8).map("".join))
+def test_property_location_is_always_allowlisted(
+    link: tuple[httpx.Client, str], requested: str
+) -> None:
+    client, code = link
+    r = client.get(f"/r/{code}", params={"to": requested})
+    assert r.status_code == 307
+    assert _origin(r.headers["location"]) in ALLOWED_ORIGINS

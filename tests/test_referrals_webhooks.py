@@ -1,17 +1,26 @@
-"""Webhook signatures: Grapevine's scheme and Stripe's."""
+"""Webhook signatures (Grapevine's scheme and Stripe's), and the webhook routes refusing
+malformed, oversized and replayed deliveries."""
 
 from __future__ import annotations
 
 import hashlib
 import hmac
+import json
+import socket
+import threading
 import time
+from collections.abc import Iterator
 
+import httpx
 import pytest
+import uvicorn
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from grapevine.config import Settings
 from grapevine.errors import GrapevineError, InvalidParameter
 from grapevine.referrals import (
+    SIGNATURE_HEADER,
     STRIPE_TOLERANCE_SECONDS,
     InvalidSignature,
     ReplayCache,
@@ -20,6 +29,8 @@ from grapevine.referrals import (
     verify_stripe_signature,
     verify_webhook,
 )
+from grapevine.service import create_app
+from support import api_key, auth
 
 SECRET = "whsec_test_secret"
 BODY = b'{"id": "evt_1", "object": "event", "type": "checkout.session.completed"}'
@@ -212,3 +223,327 @@ def test_property_any_header_verifies_or_raises_invalid_signature(header: str) -
     except InvalidSignature:
         return
     raise AssertionError("a random header verified")
+
+
+# ============================================================================ over HTTP
+# The webhook routes on a real server, on both backends: malformed, oversized and replayed
+# deliveries are refused, each with an error that says why, and nothing is recorded.
+WEBHOOK_SECRET = "whsec_grapevine_http"
+STRIPE_SECRET = "whsec_stripe_http"
+MAX_BODY = 4096
+
+
+@pytest.fixture
+def served(store_url: str) -> Iterator[tuple[httpx.Client, int, str]]:
+    """``(client, campaign id, a participant's code)`` of a server on ``store_url``."""
+    key = api_key(store_url)
+    settings_ = Settings.model_validate(
+        {
+            "database_url": store_url,
+            "ip_salt": "salt",
+            "webhook_secret": WEBHOOK_SECRET,
+            "stripe_webhook_secret": STRIPE_SECRET,
+            "max_body_bytes": MAX_BODY,
+        }
+    )
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = int(s.getsockname()[1])
+    server = uvicorn.Server(
+        uvicorn.Config(create_app(settings_), host="127.0.0.1", port=port, log_level="error")
+    )
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 30
+    while not server.started:
+        assert time.monotonic() < deadline, "server did not start"
+        time.sleep(0.02)
+    try:
+        with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=30) as client:
+            camp = client.post(
+                "/api/campaigns",
+                json={"name": "hooks", "destinations": ["https://shop.example/"]},
+                headers=auth(key),
+            )
+            assert camp.status_code == 201, camp.text
+            cid = int(camp.json()["id"])
+            joined = client.post(
+                f"/api/campaigns/{cid}/participants", json={"email": "ann@x.org"}, headers=auth(key)
+            )
+            assert joined.status_code == 200, joined.text
+            client.headers.update(auth(key))  # for the stats reads below
+            yield client, cid, str(joined.json()["code"])
+    finally:
+        server.should_exit = True
+        thread.join(timeout=20)
+
+
+def _signed(
+    client: httpx.Client, cid: int, body: bytes, header: str | None = None
+) -> httpx.Response:
+    return client.post(
+        f"/webhooks/{cid}",
+        content=body,
+        headers={
+            SIGNATURE_HEADER: header if header is not None else sign_webhook(body, WEBHOOK_SECRET),
+            "Content-Type": "application/json",
+        },
+    )
+
+
+def _stripe(client: httpx.Client, payload: bytes, timestamp: int | None = None) -> httpx.Response:
+    when = int(time.time()) if timestamp is None else timestamp
+    header = stripe_signature_header(payload, STRIPE_SECRET, timestamp=when)
+    return client.post("/webhooks/stripe", content=payload, headers={"Stripe-Signature": header})
+
+
+def _signups(client: httpx.Client, cid: int) -> int:
+    r = client.get(f"/api/campaigns/{cid}/stats")
+    assert r.status_code == 200, r.text
+    return int(r.json()["signups"]) + int(r.json()["purchases"])
+
+
+@pytest.mark.parametrize(
+    ("body", "status", "names"),
+    [
+        (b"{not json", 422, "json"),
+        (b"", 422, "json"),
+        (b'{"kind": "signup"}', 422, "idempotency_key"),
+        (b'{"kind": "teleport", "idempotency_key": "k1", "email": "a@x.org"}', 422, "kind"),
+        (b'{"kind": "signup", "idempotency_key": "k2"}', 422, "email"),
+        (b'{"kind": "refund", "idempotency_key": "k3"}', 422, "order_id"),
+        (b"[1, 2, 3]", 422, ""),
+    ],
+)
+def test_malformed_signed_webhook_is_refused_and_names_the_field(
+    served: tuple[httpx.Client, int, str], body: bytes, status: int, names: str
+) -> None:
+    client, cid, _ = served
+    r = _signed(client, cid, body)
+    assert r.status_code == status, r.text
+    assert names in r.text.lower()
+    assert _signups(client, cid) == 0
+
+
+@pytest.mark.parametrize(
+    ("header", "reason"),
+    [
+        ("", "malformed header"),
+        ("garbage", "malformed header"),
+        ("t=1,n=abc,v1=00", ""),
+    ],
+)
+def test_malformed_signature_header_is_400_with_a_reason(
+    served: tuple[httpx.Client, int, str], header: str, reason: str
+) -> None:
+    client, cid, _ = served
+    r = _signed(
+        client, cid, b'{"kind": "signup", "idempotency_key": "h", "email": "a@x.org"}', header
+    )
+    assert r.status_code == 400, r.text
+    assert r.json()["error"] == "InvalidSignature"
+    assert reason in r.json()["reason"]
+
+
+def test_malformed_stripe_event_is_refused(served: tuple[httpx.Client, int, str]) -> None:
+    client, cid, _ = served
+    r = _stripe(client, b"not json at all")
+    assert r.status_code == 422, r.text
+    assert "not a Stripe event" in r.json()["detail"]
+    r = _stripe(client, json.dumps({"type": "checkout.session.completed"}).encode())
+    assert r.status_code == 422, r.text
+    assert _signups(client, cid) == 0
+
+
+@pytest.mark.parametrize("route", ["/webhooks/{cid}", "/webhooks/stripe", "/api/events"])
+def test_oversized_body_is_413_before_it_is_read(
+    served: tuple[httpx.Client, int, str], route: str
+) -> None:
+    client, cid, _ = served
+    body = json.dumps({"kind": "signup", "idempotency_key": "big", "pad": "x" * MAX_BODY}).encode()
+    r = client.post(
+        route.format(cid=cid),
+        content=body,
+        headers={SIGNATURE_HEADER: sign_webhook(body, WEBHOOK_SECRET)},
+    )
+    assert r.status_code == 413, r.text
+    assert r.json()["error"] == "ContentTooLarge"
+    assert f"at most {MAX_BODY:,} bytes" in r.json()["detail"]
+    assert f"got {len(body):,} bytes" in r.json()["detail"]
+    assert _signups(client, cid) == 0
+
+
+def test_oversized_chunked_body_is_413(served: tuple[httpx.Client, int, str]) -> None:
+    # No Content-Length: the body is counted as it arrives.
+    client, cid, _ = served
+
+    def chunks() -> Iterator[bytes]:
+        for _ in range(8):
+            yield b"x" * 1024
+
+    r = client.post(f"/webhooks/{cid}", content=chunks(), headers={SIGNATURE_HEADER: "t=1"})
+    assert r.status_code == 413, r.text
+    assert "GRAPEVINE_MAX_BODY_BYTES" in r.json()["detail"]
+    small = client.post(
+        f"/webhooks/{cid}", content=iter([b"{}"]), headers={SIGNATURE_HEADER: "garbage"}
+    )
+    assert small.status_code == 400  # a small chunked body reaches the route
+
+
+def test_replayed_webhook_is_refused_and_recorded_once(
+    served: tuple[httpx.Client, int, str],
+) -> None:
+    client, cid, code = served
+    body = json.dumps(
+        {"kind": "signup", "idempotency_key": "r1", "email": "bo@x.org", "coupon_code": code}
+    ).encode()
+    header = sign_webhook(body, WEBHOOK_SECRET)
+    first = _signed(client, cid, body, header)
+    assert first.status_code == 200, first.text
+    replay = _signed(client, cid, body, header)  # the same delivery, captured and resent
+    assert (replay.status_code, replay.json()["reason"]) == (400, "replayed")
+    resent = _signed(client, cid, body)  # a new signature: a redelivery, deduplicated
+    assert resent.status_code == 200
+    assert resent.headers["Idempotent-Replayed"] == "true"
+    assert _signups(client, cid) == 1
+
+
+def test_replayed_stripe_event_is_refused_and_recorded_once(
+    served: tuple[httpx.Client, int, str],
+) -> None:
+    client, cid, code = served
+    now = int(time.time())
+    event = {
+        "id": "evt_replay",
+        "type": "checkout.session.completed",
+        "created": now,
+        "data": {
+            "object": {
+                "id": "cs_1",
+                "client_reference_id": code,
+                "amount_total": 1000,
+                "currency": "eur",
+                "payment_intent": "pi_r",
+                "customer_details": {"email": "cy@x.org"},
+            }
+        },
+    }
+    payload = json.dumps(event).encode()
+    header = stripe_signature_header(payload, STRIPE_SECRET, timestamp=now)
+    post = {"content": payload, "headers": {"Stripe-Signature": header}}
+    assert client.post("/webhooks/stripe", **post).status_code == 200  # type: ignore[arg-type]
+    again = client.post("/webhooks/stripe", **post)  # type: ignore[arg-type]
+    assert (again.status_code, again.json()["reason"]) == (400, "replayed")
+    redelivered = _stripe(client, payload, timestamp=now + 1)
+    assert redelivered.json()["replayed"] is True
+    assert _signups(client, cid) == 1
+
+
+# ============================================================================ Stripe refunds
+def _stripe_event(event_id: str, kind: str, obj: dict[str, object]) -> bytes:
+    return json.dumps(
+        {"id": event_id, "type": kind, "created": int(time.time()), "data": {"object": obj}}
+    ).encode()
+
+
+def _offer_campaign(client: httpx.Client, hold_seconds: float) -> tuple[int, str]:
+    """A campaign with an offer and one participant's code."""
+    offer = {
+        "referrer": {"kind": "fixed", "amount": 10},
+        "friend": {"kind": "fixed", "amount": 5},
+        "hold_seconds": hold_seconds,
+    }
+    camp = client.post(
+        "/api/campaigns",
+        json={
+            "name": f"refunds-{hold_seconds}",
+            "offer": offer,
+            "destinations": ["https://a.example/"],
+        },
+    )
+    assert camp.status_code == 201, camp.text
+    cid = int(camp.json()["id"])
+    joined = client.post(f"/api/campaigns/{cid}/participants", json={"email": "ref@x.org"})
+    assert joined.status_code == 200, joined.text
+    return cid, str(joined.json()["code"])
+
+
+def _checkout(client: httpx.Client, event_id: str, code: str, intent: str, email: str) -> None:
+    session = {
+        "id": f"cs_{event_id}",
+        "client_reference_id": code,
+        "amount_total": 4000,
+        "currency": "eur",
+        "payment_intent": intent,
+        "customer_details": {"email": email},
+    }
+    r = _stripe(client, _stripe_event(event_id, "checkout.session.completed", session))
+    assert r.status_code == 200, r.text
+    assert r.json()["event"]["rewards"], r.text
+
+
+def _reward_statuses(client: httpx.Client, cid: int) -> dict[str, int]:
+    r = client.get(f"/api/campaigns/{cid}/stats")
+    assert r.status_code == 200, r.text
+    return {status: int(v["count"]) for status, v in r.json()["rewards"].items()}
+
+
+def test_stripe_charge_refunded_claws_back_once(served: tuple[httpx.Client, int, str]) -> None:
+    client, _, _ = served
+    cid, code = _offer_campaign(client, hold_seconds=0)
+    _checkout(client, "evt_buy", code, "pi_full", "fred@x.org")
+    assert _reward_statuses(client, cid) == {"granted": 2}
+    charge = {"id": "ch_1", "object": "charge", "payment_intent": "pi_full", "refunded": True,
+              "amount": 4000, "amount_refunded": 4000}  # fmt: skip
+    r = _stripe(client, _stripe_event("evt_refund", "charge.refunded", charge))
+    assert r.status_code == 200, r.text
+    got = r.json()
+    assert (got["replayed"], got["event"]["kind"], got["event"]["order_id"]) == (
+        False,
+        "refund",
+        "pi_full",
+    )
+    assert {x["status"] for x in got["event"]["rewards"]} == set()  # a refund earns nothing
+    assert _reward_statuses(client, cid) == {"clawed_back": 2}
+    # Stripe redelivers (a new signature time): the same event, recorded once.
+    payload = _stripe_event("evt_refund", "charge.refunded", charge)
+    again = _stripe(client, payload, timestamp=int(time.time()) + 1)
+    assert again.json()["replayed"] is True
+    # The refund.created event of the same refund is not a second refund.
+    refund = {"id": "re_1", "object": "refund", "payment_intent": "pi_full", "amount": 4000}
+    second = _stripe(client, _stripe_event("evt_refund_2", "refund.created", refund))
+    assert second.json()["ignored"] == "order 'pi_full' already refunded"
+    assert client.get(f"/api/campaigns/{cid}/stats").json()["refunds"] == 1
+
+
+def test_stripe_refund_created_voids_in_the_hold(served: tuple[httpx.Client, int, str]) -> None:
+    client, _, _ = served
+    cid, code = _offer_campaign(client, hold_seconds=30 * 86400)
+    _checkout(client, "evt_buy2", code, "pi_hold", "gus@x.org")
+    assert _reward_statuses(client, cid) == {"pending": 2}
+    refund = {"id": "re_2", "object": "refund", "payment_intent": "pi_hold", "amount": 4000}
+    r = _stripe(client, _stripe_event("evt_refund_3", "refund.created", refund))
+    assert r.status_code == 200, r.text
+    assert r.json()["event"]["kind"] == "refund"
+    assert _reward_statuses(client, cid) == {"void": 2}
+
+
+@pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
+def test_stripe_partial_and_unknown_refunds_are_ignored(
+    served: tuple[httpx.Client, int, str],
+) -> None:
+    client, _, _ = served
+    cid, code = _offer_campaign(client, hold_seconds=0)
+    _checkout(client, "evt_buy3", code, "pi_part", "hal@x.org")
+    partial = {"id": "ch_3", "payment_intent": "pi_part", "refunded": False, "amount_refunded": 500}
+    r = _stripe(client, _stripe_event("evt_p1", "charge.refunded", partial))
+    assert r.json()["ignored"].startswith("partial refund")
+    small = {"id": "re_3", "payment_intent": "pi_part", "amount": 500}
+    r = _stripe(client, _stripe_event("evt_p2", "refund.created", small))
+    assert r.json()["ignored"].startswith("partial refund")
+    unknown = {"id": "ch_4", "payment_intent": "pi_nobody", "refunded": True}
+    r = _stripe(client, _stripe_event("evt_p3", "charge.refunded", unknown))
+    assert r.json()["ignored"] == "no purchase with order_id 'pi_nobody'"
+    r = _stripe(client, _stripe_event("evt_p4", "charge.refunded", {"id": "ch_5"}))
+    assert r.json()["ignored"] == "no payment_intent on the refund"
+    assert _reward_statuses(client, cid) == {"granted": 2}

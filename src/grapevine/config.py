@@ -92,7 +92,7 @@ class Settings(BaseSettings):
         default=2000, ge=1, description="Clicks written per transaction, at most."
     )
     click_max_queue: int = Field(
-        default=50_000,
+        default=10_000,
         ge=1,
         description="Clicks accepted and not yet committed, at most; past it a redirect "
         "writes its click itself before answering (backpressure, never a drop).",

@@ -39,13 +39,21 @@ __all__ = [
 router = APIRouter(prefix="/api/campaigns", tags=["campaigns"], responses=AUTH_RESPONSES)
 
 
+_MAX_ID = 2**63 - 1
+
+
 def load_campaign(session: Session, campaign_id: int, key: KeyInfo | None = None) -> Campaign:
     """The campaign (of the key's tenant when a key is given), or 404.
 
-    Another tenant's campaign is answered exactly like a missing one: 404, never 403.
+    Another tenant's campaign is answered exactly like a missing one: 404, never 403; so is
+    an id no database column can hold (past 64 bits).
     """
-    campaign = repo.find_campaign(
-        session, campaign_id=campaign_id, tenant_id=None if key is None else key.tenant_id
+    campaign = (
+        repo.find_campaign(
+            session, campaign_id=campaign_id, tenant_id=None if key is None else key.tenant_id
+        )
+        if 1 <= campaign_id <= _MAX_ID
+        else None
     )
     if campaign is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"no campaign {campaign_id}")

@@ -208,7 +208,7 @@ def embed_enrol(
             "the snippet is not configured: set GRAPEVINE_WEBHOOK_SECRET",
         )
     expected = rf.embed_signature(secret, campaign, email, ts)
-    if not hmac.compare_digest(expected, sig.lower()):
+    if not hmac.compare_digest(expected.encode(), sig.lower().encode()):
         raise HTTPException(status.HTTP_403_FORBIDDEN, "the snippet's signature does not match")
     if abs(time.time() - ts) > EMBED_TOLERANCE_SECONDS:
         raise HTTPException(status.HTTP_403_FORBIDDEN, "the snippet's signature has expired")

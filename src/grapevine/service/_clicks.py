@@ -1,0 +1,514 @@
+"""Fast short links: a cache of codes and the group commit of clicks.
+
+A redirect needs two things from the database: what a code points to (read often, changes
+rarely) and a row for the click (written once, read later). :class:`LinkCache` keeps the
+first in memory for a few seconds; :class:`ClickWriter` takes the second off the request
+path: the route hands it the click and answers at once, and a background thread writes the
+clicks it has gathered in one transaction every ``flush_interval`` seconds (or as soon as
+``max_batch`` are waiting). That is group commit: one commit (one fsync on PostgreSQL) for
+hundreds of clicks instead of one each.
+
+Durability
+----------
+A click is durable once its batch commits. A crash of the process (SIGKILL, OOM) loses
+the clicks accepted but not yet committed: those answered in the last ``flush_interval``
+plus the time one batch takes to write, and never more than ``max_queue`` (when that many
+are waiting, the route waits for room, then writes its click itself before answering:
+backpressure, never a silent drop). A graceful stop (SIGTERM, Ctrl-C) drains the queue
+before the process exits.
+Each click carries its own idempotency key (``click:<writer id>-q<n>``), and the insert skips
+a key already stored, so retrying a batch whose commit outcome is unknown never doubles a
+click.
+
+Read-your-writes: :meth:`ClickWriter.flush` waits until every click accepted so far is
+committed; the service calls it before any route that reads clicks (conversions, stats),
+so within one process a conversion always sees the visitor's clicks. Across several worker
+processes a conversion may miss a click answered by another worker less than one
+``flush_interval`` earlier.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+import threading
+import time
+from collections import deque
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+from itertools import chain
+from typing import Any
+
+import psycopg
+from fastapi import HTTPException, Request
+from sqlalchemy import Connection, Engine, select
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
+from starlette.concurrency import run_in_threadpool
+
+from grapevine import referrals as rf
+from grapevine.errors import InvalidParameter, StoreError
+from grapevine.store.models import Campaign, ReferralCode
+
+__all__ = [
+    "CLICK_COLUMNS",
+    "Click",
+    "ClickWriter",
+    "Link",
+    "LinkCache",
+    "clicks_committed",
+    "insert_clicks",
+]
+
+_log = logging.getLogger("grapevine.service.clicks")
+
+CLICK_COLUMNS = (
+    "campaign_id",
+    "kind",
+    "time",
+    "code",
+    "referrer_id",
+    "ip_hash",
+    "user_agent",
+    "idempotency_key",
+    "visitor_id",
+    "traffic",
+)
+
+
+# ---------------------------------------------------------------------------- the link cache
+@dataclass(frozen=True, slots=True)
+class Link:
+    """What an active code points to: enough to answer a redirect without the database."""
+
+    code: str
+    campaign_id: int
+    person_id: int
+    destinations: tuple[str, ...]
+    window_seconds: float
+    default_target: str
+    """Where the link sends a request that asks for no page (``?ref=`` added)."""
+
+
+class LinkCache:
+    """Active codes, kept ``ttl`` seconds after they were read from the store.
+
+    Parameters
+    ----------
+    engine : Engine
+        The store's engine.
+    ttl : float, default 5.0
+        Seconds an entry is trusted. Disabling a code (``referral_codes.disabled_at``) or
+        changing a campaign's destinations takes effect within ``ttl`` in every worker, or at
+        once in this process after :meth:`invalidate`.
+    max_entries : int, default 100_000
+        The cache is emptied when it grows past this (a crude bound against floods of
+        distinct valid codes; unknown codes are never cached).
+    """
+
+    def __init__(self, engine: Engine, *, ttl: float = 5.0, max_entries: int = 100_000) -> None:
+        if not ttl >= 0:
+            raise InvalidParameter("ttl", "LinkCache", "a float in the range [0, inf)", ttl)
+        if not max_entries >= 1:
+            raise InvalidParameter(
+                "max_entries", "LinkCache", "an int in the range [1, inf)", max_entries
+            )
+        self._engine = engine
+        self.ttl = float(ttl)
+        self.max_entries = int(max_entries)
+        self._entries: dict[str, tuple[float, Link]] = {}
+
+    def get(self, code: str) -> Link | None:
+        """The cached link of ``code`` (normalised) if still fresh; never touches the store."""
+        hit = self._entries.get(code)
+        if hit is None or hit[0] < time.monotonic():
+            return None
+        return hit[1]
+
+    def load(self, code: str) -> Link | None:
+        """Read ``code`` from the store (blocking) and cache it; None if unknown or disabled."""
+        with self._engine.connect() as conn:
+            row = conn.execute(
+                select(ReferralCode.campaign_id, ReferralCode.person_id, Campaign.rules)
+                .join(Campaign, Campaign.id == ReferralCode.campaign_id)
+                .where(ReferralCode.code == code, ReferralCode.disabled_at.is_(None))
+            ).first()
+        if row is None:
+            return None
+        rules = row.rules or {}
+        destinations = tuple(rules.get("destinations", ()))
+        link = Link(
+            code=code,
+            campaign_id=int(row.campaign_id),
+            person_id=int(row.person_id),
+            destinations=destinations,
+            window_seconds=float(rules["window_days"]) * 86400.0,
+            default_target=rf.resolve_destination(destinations, None, params={"ref": code}),
+        )
+        if len(self._entries) >= self.max_entries:
+            self._entries.clear()
+        self._entries[code] = (time.monotonic() + self.ttl, link)
+        return link
+
+    def invalidate(self, code: str | None = None) -> None:
+        """Forget ``code`` (every code when None)."""
+        if code is None:
+            self._entries.clear()
+        else:
+            self._entries.pop(code, None)
+
+
+# ---------------------------------------------------------------------------- clicks
+@dataclass(frozen=True, slots=True)
+class Click:
+    """One click on a short link, as it will be stored in ``referral_events``.
+
+    ``click_id`` becomes the row's idempotency key; left empty, the writer gives it a
+    unique one (``click:<writer id>-q<sequence number>``; the writer id is random per process).
+    """
+
+    campaign_id: int
+    code: str
+    referrer_id: int | None
+    time: float
+    visitor_id: str
+    traffic: str
+    ip_hash: str | None = None
+    user_agent: str | None = None
+    click_id: str = ""
+
+    def row(self, click_id: str) -> tuple[Any, ...]:
+        """The ``referral_events`` values in :data:`CLICK_COLUMNS` order; ``click_id`` is
+        the idempotency key when the click has none of its own."""
+        return (
+            self.campaign_id,
+            "click",
+            self.time,
+            self.code,
+            self.referrer_id,
+            self.ip_hash,
+            self.user_agent,
+            self.click_id or click_id,
+            self.visitor_id,
+            self.traffic,
+        )
+
+
+_COLUMNS = ", ".join(CLICK_COLUMNS)
+_KEY = CLICK_COLUMNS.index("idempotency_key")
+_SQLITE_ROWS = 500  # rows per INSERT: 5,000 parameters, under SQLite's 32,766
+_SQLITE_ROW = f"({', '.join('?' * len(CLICK_COLUMNS))})"
+
+
+@lru_cache(maxsize=8)
+def _sqlite_insert(n: int) -> str:
+    # One statement for n rows: one sqlite3_step, so the writer thread gives the GIL up and
+    # takes it back once per statement rather than once per row (executemany).
+    return (
+        f"INSERT INTO referral_events ({_COLUMNS}) VALUES {', '.join([_SQLITE_ROW] * n)} "
+        "ON CONFLICT (campaign_id, idempotency_key) DO NOTHING"
+    )
+
+
+_PG_STAGE = (
+    "CREATE TEMP TABLE IF NOT EXISTS stage_clicks (campaign_id BIGINT, kind TEXT, "
+    "time DOUBLE PRECISION, code TEXT, referrer_id BIGINT, ip_hash TEXT, user_agent TEXT, "
+    "idempotency_key TEXT, visitor_id TEXT, traffic TEXT) ON COMMIT DELETE ROWS"
+)
+_PG_MOVE = (
+    f"INSERT INTO referral_events ({_COLUMNS}) SELECT {_COLUMNS} FROM stage_clicks "
+    "ON CONFLICT (campaign_id, idempotency_key) DO NOTHING"
+)
+
+
+def insert_clicks(conn: Connection, rows: Sequence[tuple[Any, ...]]) -> None:
+    """Insert click rows (:meth:`Click.row`) in the caller's transaction, skipping known keys.
+
+    SQLite: multi-row ``INSERT ... VALUES (...), (...) ON CONFLICT DO NOTHING`` of up to 500
+    rows a statement (``executemany`` would release and retake the GIL once per row, which
+    starves the writer while the event loop is busy). PostgreSQL: ``COPY``
+    into a temporary staging table, then one ``INSERT ... SELECT ... ON CONFLICT DO NOTHING``
+    (the staged write of :mod:`grapevine.store._write`).
+    """
+    if not rows:
+        return
+    if conn.dialect.name != "postgresql":
+        for start in range(0, len(rows), _SQLITE_ROWS):
+            chunk = rows[start : start + _SQLITE_ROWS]
+            flat = tuple(chain.from_iterable(chunk))
+            conn.exec_driver_sql(_sqlite_insert(len(chunk)), flat)
+        return
+    conn.exec_driver_sql(_PG_STAGE)
+    raw: Any = conn.connection.driver_connection
+    with raw.cursor() as cur, cur.copy(f"COPY stage_clicks ({_COLUMNS}) FROM STDIN") as copy:
+        for row in rows:
+            copy.write_row(row)
+    conn.exec_driver_sql(_PG_MOVE)
+
+
+class ClickWriter:
+    """Write clicks in batches from a background thread (group commit).
+
+    Parameters
+    ----------
+    engine : Engine
+        The store's engine (SQLite or PostgreSQL).
+    flush_interval : float, default 0.05
+        Seconds a click may wait for others before its batch is written.
+    max_batch : int, default 2000
+        A batch is written as soon as this many clicks wait.
+    max_queue : int, default 10_000
+        Clicks accepted and not yet committed, at most. When the writer falls this far
+        behind, :meth:`submit` waits for room (``wait``) and then refuses, and the route
+        writes the click itself with :meth:`write_now` before answering (backpressure).
+    retry_interval : float, default 0.5
+        Seconds between two attempts to write a batch the database refused.
+
+    Notes
+    -----
+    The largest loss on a crash is the clicks accepted and not yet committed: at most
+    ``max_queue``; when the writer keeps up, those of the last ``flush_interval`` plus one
+    batch's write time. The insert is ``INSERT ... ON CONFLICT (campaign_id,
+    idempotency_key) DO NOTHING`` (``executemany``; SQLAlchemy sends PostgreSQL multi-row
+    ``VALUES``), so a batch retried after an unknown commit outcome adds nothing twice.
+    """
+
+    def __init__(
+        self,
+        engine: Engine,
+        *,
+        flush_interval: float = 0.05,
+        max_batch: int = 2000,
+        max_queue: int = 10_000,
+        retry_interval: float = 0.5,
+    ) -> None:
+        owner = "ClickWriter"
+        if not flush_interval >= 0:
+            raise InvalidParameter(
+                "flush_interval", owner, "a float in the range [0, inf)", flush_interval
+            )
+        if not max_batch >= 1:
+            raise InvalidParameter("max_batch", owner, "an int in the range [1, inf)", max_batch)
+        if not max_queue >= 1:
+            raise InvalidParameter("max_queue", owner, "an int in the range [1, inf)", max_queue)
+        self._engine = engine
+        self.flush_interval = float(flush_interval)
+        self.max_batch = int(max_batch)
+        self.max_queue = int(max_queue)
+        self.retry_interval = float(retry_interval)
+        self._pending: deque[tuple[Any, ...]] = deque()  # rows, oldest first
+        self._id = f"click:{secrets.token_hex(6)}-"  # per writer: workers never collide
+        self._direct = 0
+        self._cond = threading.Condition()
+        self._submitted = 0  # sequence number of the last click queued
+        self._committed = 0  # every click up to this sequence number is committed
+        self._urgent = False
+        self._closing = False
+        self._thread: threading.Thread | None = None
+        self.written = 0
+        """Clicks committed by the background thread."""
+        self.written_directly = 0
+        """Clicks written by :meth:`write_now` (the queue was full)."""
+        self.waits = 0
+        """Times a :meth:`submit` waited for room in a full queue."""
+        self.batches = 0
+        """Transactions committed by the background thread."""
+        self.failures = 0
+        """Batch writes that failed and were retried."""
+        self.rejected = 0
+        """Clicks the database refused one by one (logged at ERROR; e.g. a deleted campaign)."""
+
+    # ------------------------------------------------------------------ lifecycle
+    def start(self) -> ClickWriter:
+        """Start the background thread (once)."""
+        with self._cond:
+            if self._thread is None:
+                self._closing = False
+                self._thread = threading.Thread(
+                    target=self._run, name="grapevine-click-writer", daemon=True
+                )
+                self._thread.start()
+        return self
+
+    def close(self, timeout: float = 30.0) -> bool:
+        """Stop accepting clicks, write those waiting and stop the thread.
+
+        Returns True when everything accepted was committed within ``timeout`` seconds.
+        """
+        with self._cond:
+            self._closing = True
+            self._cond.notify_all()
+            thread = self._thread
+        if thread is not None:
+            thread.join(timeout)
+        with self._cond:
+            drained = self._committed == self._submitted
+            if not drained:
+                _log.error(
+                    "click writer stopped with %d clicks not written",
+                    self._submitted - self._committed,
+                )
+            if self.waits or self.written_directly:
+                _log.warning(
+                    "the click queue was full: %d clicks waited for room, %d were written by "
+                    "their requests (of %d clicks): the writer fell behind",
+                    self.waits,
+                    self.written_directly,
+                    self.written + self.written_directly,
+                )
+            self._thread = None
+            return drained
+
+    def __enter__(self) -> ClickWriter:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # ------------------------------------------------------------------ producers
+    @property
+    def backlog(self) -> int:
+        """Clicks accepted and not yet committed."""
+        return self._submitted - self._committed
+
+    def submit(self, click: Click, *, wait: float = 0.0) -> bool:
+        """Queue a click for the next batch; False (nothing done) when the queue is full.
+
+        ``wait`` seconds (blocking) are spent waiting for room first: a full queue means the
+        writer is behind, and its next commit frees a whole batch of places. On False the
+        caller applies backpressure: :meth:`write_now` the click before answering, or refuse
+        the request. A click is never dropped silently.
+
+        Raises
+        ------
+        StoreError
+            When the writer is not running.
+        """
+        deadline = time.monotonic() + wait
+        with self._cond:
+            while True:
+                if self._closing or self._thread is None:
+                    raise StoreError("the click writer is not running")
+                if self._submitted - self._committed < self.max_queue:
+                    break
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    return False
+                self.waits += 1
+                self._cond.wait(left)
+            self._submitted += 1
+            self._pending.append(click.row(f"{self._id}q{self._submitted:x}"))
+            if len(self._pending) == 1 or len(self._pending) >= self.max_batch:
+                self._cond.notify_all()
+            return True
+
+    def write_now(self, click: Click) -> None:
+        """Write one click in its own transaction (blocking): the queue-full path.
+
+        Raises
+        ------
+        StoreError
+            When the database refuses it: the click was not recorded.
+        """
+        with self._cond:
+            self._direct += 1
+            row = click.row(f"{self._id}w{self._direct:x}")  # q and w: not hex digits
+        self._write([row])
+        with self._cond:
+            self.written_directly += 1
+
+    def flush(self, timeout: float = 10.0) -> bool:
+        """Wait until every click accepted so far is committed; False on timeout."""
+        deadline = time.monotonic() + timeout
+        with self._cond:
+            target = self._submitted
+            if self._committed >= target:
+                return True
+            self._urgent = True
+            self._cond.notify_all()
+            while self._committed < target:
+                left = deadline - time.monotonic()
+                if left <= 0 or self._thread is None:
+                    return False
+                self._cond.wait(left)
+            return True
+
+    # ------------------------------------------------------------------ the writer thread
+    def _write(self, rows: list[tuple[Any, ...]]) -> None:
+        try:
+            with self._engine.begin() as conn:
+                insert_clicks(conn, rows)
+        except (SQLAlchemyError, psycopg.Error) as exc:
+            raise StoreError(f"cannot record {len(rows)} click(s): {exc}") from exc
+
+    def _write_one_by_one(self, rows: list[tuple[Any, ...]]) -> None:
+        for row in rows:
+            try:
+                self._write([row])
+            except StoreError as exc:
+                if not isinstance(exc.__cause__, IntegrityError | psycopg.IntegrityError):
+                    raise
+                self.rejected += 1
+                _log.error("click %s refused by the store: %s", row[_KEY], exc)
+
+    def _take(self) -> tuple[list[tuple[Any, ...]], int] | None:
+        """The next batch and the sequence number of its last click; None when closed."""
+        with self._cond:
+            while not self._pending:
+                if self._closing:
+                    return None
+                self._cond.wait()
+            deadline = time.monotonic() + self.flush_interval
+            while len(self._pending) < self.max_batch and not self._urgent and not self._closing:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    break
+                self._cond.wait(left)
+            n = min(len(self._pending), self.max_batch)
+            batch = [self._pending.popleft() for _ in range(n)]
+            upto = self._submitted - len(self._pending)
+            if not self._pending:
+                self._urgent = False
+            return batch, upto
+
+    def _run(self) -> None:
+        while True:
+            taken = self._take()
+            if taken is None:
+                return
+            batch, upto = taken
+            attempt = 0
+            while True:
+                try:
+                    if attempt < 3:
+                        self._write(batch)
+                    else:  # one bad row must not hold the others back forever
+                        self._write_one_by_one(batch)
+                    break
+                except StoreError as exc:
+                    attempt += 1
+                    self.failures += 1
+                    _log.warning(
+                        "click batch of %d not written (try %d): %s", len(batch), attempt, exc
+                    )
+                    time.sleep(self.retry_interval)
+            with self._cond:
+                self._committed = upto
+                self.written += len(batch)
+                self.batches += 1
+                self._cond.notify_all()
+
+
+async def clicks_committed(request: Request) -> None:
+    """Dependency of the routes that read clicks: wait for the clicks accepted so far.
+
+    Answers 503 when they cannot be committed within 10 s (the database is down): a
+    conversion attributed without its click would be wrong for good.
+    """
+    writer: ClickWriter | None = getattr(request.app.state, "click_writer", None)
+    if writer is None or writer.backlog == 0:
+        return
+    if not await run_in_threadpool(writer.flush):
+        raise HTTPException(
+            503, "recent clicks are not written yet; try again", headers={"Retry-After": "1"}
+        )
