@@ -30,16 +30,27 @@ from support import describe, head_lines, import_runs, outcome, table_counts, wr
 
 TABLES = {
     "alembic_version",
+    "api_keys",  # 0003
     "campaigns",
+    "erasures",  # 0003
     "import_runs",
+    "inbox_audit",  # 0004
+    "inbox_items",  # 0004
+    "listen_sources",  # 0004
+    "mentions",  # 0004
     "participants",
     "person_links",
     "persons",
+    "post_sentiment",  # 0004
     "posts",
     "referral_codes",
     "referral_events",
     "rewards",
+    "risk_decisions",  # 0005
+    "sentiment_corrections",  # 0004
+    "tenants",  # 0003
     "ties",
+    "watch_rules",  # 0004
 }
 
 
@@ -53,7 +64,7 @@ def kind_counts(summary: dict) -> dict[str, int]:
 
 # ============================================================================ migrations
 def test_a_new_store_is_at_head(store: Store) -> None:
-    assert HEAD_REVISION == "0004"
+    assert HEAD_REVISION == "0005"
     assert current_revision(store.engine) == HEAD_REVISION
     assert tables(store.engine) == TABLES
     assert table_counts(store.engine) == {"persons": 0, "ties": 0, "posts": 0}

@@ -9,6 +9,7 @@ from typing import Annotated
 import typer
 
 from grapevine import __version__
+from grapevine.cli import _campaign, _keys, _listen, _review
 from grapevine.errors import BadInput, GrapevineError
 
 app = typer.Typer(
@@ -24,6 +25,13 @@ import_app = typer.Typer(
     no_args_is_help=True,
 )
 app.add_typer(import_app, name="import")
+app.add_typer(_listen.listen_app, name="listen")
+app.add_typer(_listen.inbox_app, name="inbox")
+app.add_typer(_campaign.campaign_app, name="campaign")
+app.add_typer(_keys.tenant_app, name="tenant")
+app.add_typer(_keys.apikey_app, name="apikey")
+app.command("erase")(_keys.erase)
+app.add_typer(_review.review_app, name="review")
 
 DbOption = Annotated[
     str | None,
@@ -390,33 +398,132 @@ def plan(
     epsilon: Annotated[
         float, typer.Option(min=0, max=1, help="IMM accuracy: reach within 1 - 1/e - epsilon.")
     ] = 0.1,
+    algorithm: Annotated[
+        str, typer.Option(help="Seed selection with --k: opimc (certified ratio) or imm.")
+    ] = "opimc",
     runs: Annotated[int, typer.Option(min=1, help="Simulations of the chosen seeds.")] = 1000,
     steps: Annotated[int, typer.Option(min=0, help="Rounds (viral cycles) to report.")] = 4,
     db: DbOption = None,
     platform: PlatformOption = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
     random_state: RandomStateOption = None,
+    budget: Annotated[
+        float | None,
+        typer.Option(
+            min=0,
+            help="Total budget: choose seeds by cost (--costs) instead of --k, or, with "
+            "--discount, partial discounts that add up to at most this many full ones.",
+            show_default=False,
+        ),
+    ] = None,
+    costs: Annotated[
+        str | None,
+        typer.Option(
+            help="Seed costs with --budget: uniform (1 each, the default), degree (1 + "
+            "out-degree), or a file of 'id cost' lines or a CSV with columns id,cost.",
+            show_default=False,
+        ),
+    ] = None,
+    default_cost: Annotated[
+        float | None,
+        typer.Option(
+            min=0, help="Cost of the people the cost file leaves out.", show_default=False
+        ),
+    ] = None,
+    discount: Annotated[
+        str | None,
+        typer.Option(
+            help="With --budget: offer partial discounts; the chance a person takes a "
+            "discount c is linear (c), concave (2c - c^2) or sqrt (√c).",
+            show_default=False,
+        ),
+    ] = None,
+    levels: Annotated[
+        str | None,
+        typer.Option(
+            help="Discount levels for --discount, e.g. 0.25,0.5,1 (default 0.1,0.2,...,1).",
+            show_default=False,
+        ),
+    ] = None,
+    cascades: Annotated[
+        Path | None,
+        typer.Option(
+            help="Cascade file to learn from with --probabilities learned.", show_default=False
+        ),
+    ] = None,
+    learner: Annotated[
+        str, typer.Option(help="How to learn probabilities: bernoulli, jaccard or em.")
+    ] = "bernoulli",
+    tipping: Annotated[
+        bool,
+        typer.Option(
+            "--tipping",
+            help="With --budget: print the reach-against-budget curve and its tipping budget.",
+        ),
+    ] = False,
+    tipping_points: Annotated[
+        int, typer.Option(min=2, help="Budgets on the --tipping curve (from 0 to --budget).")
+    ] = 20,
+    plot: Annotated[
+        Path | None,
+        typer.Option(help="With --tipping: also draw the curve to this PNG.", show_default=False),
+    ] = None,
 ) -> None:
-    """Choose the k people to seed (IMM) and show their reach round by round.
+    """Choose the k people to seed (OPIM-C or IMM), or seeds or discounts under a budget, and reach.
 
-    Prints each seed with its marginal gain, then the mean, 5th and 95th percentile of the
-    people reached after every round up to --steps, and at the end of the cascade.
+    Prints each seed with its marginal gain (and cost), then the mean, 5th and 95th
+    percentile of the people reached after every round up to --steps, and at the end of
+    the cascade. --budget switches to seeds with costs (--costs; --k is ignored), --budget
+    with --discount to partial discounts per person; --tipping adds the reach against
+    budget. --probabilities learned --cascades FILE learns the arcs' probabilities from
+    observed cascades.
     """
-    from grapevine.cli._plan import load_graph, plan_campaign
+    from grapevine.cli._plan import load_graph, plan_campaign, probabilities_arg
 
     try:
+        if budget is None:
+            for name, value in (
+                ("--costs", costs), ("--discount", discount), ("--tipping", tipping or None),
+                ("--default-cost", default_cost), ("--levels", levels), ("--plot", plot),
+            ):  # fmt: skip
+                if value is not None:
+                    raise BadInput(f"{name} needs --budget", field=name.lstrip("-"))
         graph = load_graph(path, db, platform)
-        plan_campaign(
-            graph,
-            k=k,
-            model=model,
-            probabilities=probabilities,
-            epsilon=epsilon,
-            runs=runs,
-            steps=steps,
-            random_state=random_state,
-            as_json=as_json,
-        )
+        if budget is None:
+            plan_campaign(
+                graph,
+                k=k,
+                model=model,
+                probabilities=probabilities,
+                epsilon=epsilon,
+                runs=runs,
+                steps=steps,
+                random_state=random_state,
+                as_json=as_json,
+                cascades=cascades,
+                learner=learner,
+                algorithm=algorithm,
+            )
+            return
+        from grapevine.cli import _plan_budget as pb
+
+        probs = probabilities_arg(graph, probabilities, cascades, learner)
+        name = pb.probabilities_name(probabilities, cascades, learner)
+        if discount is not None:
+            if costs is not None or tipping:
+                raise BadInput("--discount does not combine with --costs or --tipping")
+            pb.plan_discounts(
+                graph, budget=budget, curve=discount, levels=pb.levels_arg(levels), model=model,
+                probs=probs, probs_name=name, runs=runs, steps=steps,
+                random_state=random_state, as_json=as_json,
+            )  # fmt: skip
+            return
+        pb.plan_budget(
+            graph, budget=budget, costs=pb.costs_arg(graph, costs or "uniform", default_cost),
+            model=model, probs=probs, probs_name=name, epsilon=epsilon, runs=runs,
+            steps=steps, random_state=random_state, as_json=as_json, tipping=tipping,
+            points=tipping_points, plot=plot,
+        )  # fmt: skip
     except GrapevineError as exc:
         raise _fail(exc) from None
 
@@ -464,6 +571,9 @@ def sentiment(
             show_default=False,
         ),
     ] = None,
+    model: Annotated[
+        str, typer.Option(help="fast (TF-IDF, ~3k texts/s) or accurate (+ E5, ~40 texts/s).")
+    ] = "fast",
 ) -> None:
     """Language and sentiment of every text in a file, one JSON line each (no store needed).
 
@@ -473,7 +583,7 @@ def sentiment(
     from grapevine.cli._text import sentiment_file
 
     try:
-        sentiment_file(path, column=column, lang=lang)
+        sentiment_file(path, column=column, lang=lang, model_name=model)
     except GrapevineError as exc:
         raise _fail(exc) from None
 
@@ -581,12 +691,28 @@ def serve(
         int | None, typer.Option(help="Port (default 8000).", show_default=False)
     ] = None,
     db: DbOption = None,
+    workers: Annotated[
+        int,
+        typer.Option(
+            min=1,
+            help="Worker processes. Each keeps its own link cache and click queue: a "
+            "conversion may miss a click another worker took less than "
+            "GRAPEVINE_CLICK_FLUSH_MS earlier.",
+        ),
+    ] = 1,
+    access_log: Annotated[
+        bool, typer.Option(help="Log every request (uvicorn's access log).")
+    ] = True,
 ) -> None:
     """Serve the HTTP API with uvicorn: campaigns, /r/{code} links, events, webhooks, stats.
 
     Set GRAPEVINE_IP_SALT (and the webhook secrets) first: the referral routes answer 503
-    without them. OpenAPI docs are at /docs.
+    without them. OpenAPI docs are at /docs. Clicks on /r/{code} are committed in batches
+    every GRAPEVINE_CLICK_FLUSH_MS (50 ms): a crash loses at most that window; a graceful
+    stop (Ctrl-C, SIGTERM) writes them all first.
     """
+    import os
+
     import uvicorn
 
     from grapevine.cli._render import errors
@@ -614,7 +740,26 @@ def serve(
             "answer 503 until they are.",
             highlight=False,
         )
-    uvicorn.run(create_app(settings), host=settings.host, port=settings.port)
+    if workers == 1:
+        uvicorn.run(
+            create_app(settings), host=settings.host, port=settings.port, access_log=access_log
+        )
+        return
+    from grapevine.store import Store
+
+    try:
+        Store(settings.database_url).close()  # migrate once, before the workers start
+    except GrapevineError as exc:
+        raise _fail(exc) from None
+    os.environ["GRAPEVINE_DATABASE_URL"] = settings.database_url  # read by every worker
+    uvicorn.run(
+        "grapevine.service:create_app",
+        factory=True,
+        workers=workers,
+        host=settings.host,
+        port=settings.port,
+        access_log=access_log,
+    )
 
 
 def main() -> None:

@@ -20,6 +20,9 @@ __all__ = [
     "KeyPublic",
     "ParticipantCreate",
     "ParticipantPublic",
+    "ReviewCreate",
+    "ReviewItem",
+    "ReviewPublic",
     "RewardPublic",
     "RewardTotal",
 ]
@@ -174,3 +177,42 @@ class KeyCreated(KeyPublic):
 class ErasurePublic(BaseModel):
     erased: bool
     counts: dict[str, int] = Field(description="Rows changed per table, and person_deleted.")
+
+
+class ReviewItem(BaseModel):
+    """A signup or purchase whose rewards wait for a reviewer (e-mails masked)."""
+
+    event_key: str
+    kind: str
+    time: float
+    order_id: str | None
+    value: float | None
+    referrer_id: int | None
+    referrer: str | None = Field(description="The referrer's e-mail, masked: a***@x.org.")
+    friend_id: int | None
+    friend: str | None = Field(description="The friend's e-mail, masked.")
+    amount: float = Field(description="The rewards held for this event.")
+    risk: str = Field(description="none, low, medium or high.")
+    reasons: list[str]
+    decided_at: float
+
+
+class ReviewCreate(BaseModel):
+    """A reviewer's decision about a held event."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    outcome: Literal["approve", "reject"]
+    note: str | None = Field(default=None, max_length=1000)
+
+
+class ReviewPublic(BaseModel):
+    event_key: str
+    outcome: str
+    reviewer: str
+    note: str | None
+    reviewed_at: float
+    risk: str
+    reasons: list[str]
+    replayed: bool = Field(description="True when the same outcome had been given before.")
+    rewards: list[RewardPublic]

@@ -8,7 +8,11 @@ its period number and says so in the import's notes.
 Every table has a natural key so that re-running an import never duplicates:
 ``persons (platform, handle)``, ``ties (source, target, kind, time)``,
 ``posts (platform, external_id)``, ``referral_events (campaign, idempotency_key)``,
-``referral_codes (code)``, ``participants (campaign, person)``, ``rewards (campaign, reward_key)``.
+``referral_codes (code)``, ``participants (campaign, person)``, ``rewards (campaign, reward_key)``,
+``tenants (slug)``, ``api_keys (prefix)``, ``campaigns (tenant, name)``.
+
+Every campaign belongs to one tenant; the referral tables reach their tenant through their
+campaign. API keys keep a salted hash of their secret, never the secret itself.
 """
 
 from __future__ import annotations
@@ -37,8 +41,10 @@ __all__ = [
     "POST_COUNTERS",
     "REFERRAL_KINDS",
     "TIE_KINDS",
+    "ApiKey",
     "Base",
     "Campaign",
+    "Erasure",
     "ImportRun",
     "Participant",
     "Person",
@@ -47,6 +53,7 @@ __all__ = [
     "ReferralCode",
     "ReferralEvent",
     "Reward",
+    "Tenant",
     "Tie",
 ]
 
@@ -146,13 +153,61 @@ class Post(Base):
     views: Mapped[int | None] = mapped_column(BigInteger)
 
 
-class Campaign(Base):
-    """A referral or seeding campaign: goal, offer, budget, window and rules."""
+class Tenant(Base):
+    """A customer of the service: its campaigns and API keys are invisible to every other."""
 
-    __tablename__ = "campaigns"
+    __tablename__ = "tenants"
 
     id: Mapped[int] = mapped_column(Id, primary_key=True)
-    name: Mapped[str] = mapped_column(String(255), unique=True)
+    slug: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(255))
+    created_at: Mapped[float] = mapped_column(Float)
+
+
+class ApiKey(Base):
+    """An API key of one tenant with one role (admin, read, ingest).
+
+    ``prefix`` is the public part of the key (shown in listings, used to find the row);
+    ``hash`` is ``scheme$salt$digest`` of the secret part, which is shown once at creation.
+    """
+
+    __tablename__ = "api_keys"
+    __table_args__ = (Index("ix_api_keys_tenant", "tenant_id"),)
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    tenant_id: Mapped[int] = mapped_column(ForeignKey("tenants.id", ondelete="CASCADE"))
+    role: Mapped[str] = mapped_column(String(16))
+    prefix: Mapped[str] = mapped_column(String(16), unique=True)
+    hash: Mapped[str] = mapped_column(String(255))
+    name: Mapped[str | None] = mapped_column(String(255))
+    created_at: Mapped[float] = mapped_column(Float)
+    last_used_at: Mapped[float | None] = mapped_column(Float)
+    revoked_at: Mapped[float | None] = mapped_column(Float)
+
+
+class Erasure(Base):
+    """One GDPR erasure: whose (a keyed hash of the reference), when, by which key, what."""
+
+    __tablename__ = "erasures"
+    __table_args__ = (Index("ix_erasures_tenant", "tenant_id"),)
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    tenant_id: Mapped[int] = mapped_column(ForeignKey("tenants.id", ondelete="CASCADE"))
+    person_ref_hash: Mapped[str] = mapped_column(String(64))
+    at: Mapped[float] = mapped_column(Float)
+    by: Mapped[str | None] = mapped_column(String(255))
+    counts: Mapped[dict[str, Any] | None]
+
+
+class Campaign(Base):
+    """A referral or seeding campaign of one tenant: goal, offer, budget, window and rules."""
+
+    __tablename__ = "campaigns"
+    __table_args__ = (UniqueConstraint("tenant_id", "name"),)
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    tenant_id: Mapped[int] = mapped_column(ForeignKey("tenants.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(String(255))
     goal: Mapped[str | None] = mapped_column(Text)
     offer: Mapped[dict[str, Any] | None]
     budget: Mapped[float | None] = mapped_column(Float)
@@ -258,3 +313,7 @@ class ImportRun(Base):
     rows_read: Mapped[int] = mapped_column(BigInteger, default=0)
     rows_new: Mapped[int] = mapped_column(BigInteger, default=0)
     message: Mapped[str | None] = mapped_column(Text)
+
+
+from grapevine.store import listening_models as _listening_models  # noqa: E402, F401
+from grapevine.store import risk_models as _risk_models  # noqa: E402, F401

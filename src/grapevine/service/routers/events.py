@@ -4,21 +4,23 @@ from __future__ import annotations
 
 import time
 
-from fastapi import APIRouter, Request, Response
+from fastapi import APIRouter, HTTPException, Request, Response, status
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from grapevine import referrals as rf
+from grapevine.config import Settings
 from grapevine.errors import BadInput
+from grapevine.service import _risk
 from grapevine.service._auth import AUTH_RESPONSES
-from grapevine.service.deps import IngestKey, SessionDep
+from grapevine.service.deps import IngestKey, SessionDep, SettingsDep
 from grapevine.service.routers.campaigns import load_campaign, window_seconds
 from grapevine.service.routers.redirects import VISITOR_COOKIE
 from grapevine.service.schemas import EventBody, EventCreate, EventPublic, RewardPublic
 from grapevine.store import referrals_repo as repo
 from grapevine.store.models import Campaign, ReferralEvent
 
-__all__ = ["REPLAY_HEADER", "record_event", "router"]
+__all__ = ["REPLAY_HEADER", "record_event", "router", "salt_of"]
 
 router = APIRouter(prefix="/api/events", tags=["events"], responses=AUTH_RESPONSES)
 
@@ -99,46 +101,14 @@ def _attribute(
     return None, None
 
 
-def _update_rewards(session: Session, campaign: Campaign, now: float) -> None:
-    if not campaign.offer:
-        return
-    offer = rf.Offer.from_dict(campaign.offer)
-    ledger = [
-        rf.LedgerEvent(
-            key=e.idempotency_key,
-            kind=e.kind,
-            time=e.time,
-            person=str(e.person_id),
-            order_id=e.order_id or e.idempotency_key,
-            referrer=None if e.referrer_id is None else str(e.referrer_id),
-            value=e.value or 0.0,
-        )
-        for e in repo.ledger_events(session, campaign_id=campaign.id)
-    ]
-    rewards = rf.compute_rewards(ledger, offer, now=now)
-    repo.save_rewards(
-        session,
-        campaign_id=campaign.id,
-        rewards=(
-            {
-                "reward_key": r.key,
-                "event_key": r.event_key,
-                "person_id": int(r.person) if r.person.isdigit() else None,
-                "role": r.role,
-                "amount": r.amount,
-                "order_id": r.order_id,
-                "earned_at": r.earned_at,
-                "available_at": r.available_at,
-                "status": r.status,
-                "reason": r.reason,
-            }
-            for r in rewards
-        ),
-    )
-
-
-def record_event(session: Session, campaign: Campaign, body: EventBody) -> tuple[EventPublic, bool]:
+def record_event(
+    session: Session, campaign: Campaign, body: EventBody, *, salt: str | None = None
+) -> tuple[EventPublic, bool]:
     """Record one conversion event and update the rewards; ``(result, replayed)``.
+
+    A referred signup or purchase is assessed for fraud first (:func:`_risk.assess`, with
+    ``salt`` the secret the device hashes were made with): at or above the campaign's
+    review threshold its rewards wait in the review queue.
 
     A key seen before returns the first result and changes nothing, also when two deliveries
     race (the unique index decides; the loser reads the winner's row).
@@ -179,8 +149,10 @@ def record_event(session: Session, campaign: Campaign, body: EventBody) -> tuple
             order_id=body.order_id,
             visitor_id=body.visitor_id,
         )
+        if body.kind in ("signup", "purchase"):
+            _risk.assess(session, campaign, event, salt=salt, now=now)
         if body.kind in ("purchase", "refund"):
-            _update_rewards(session, campaign, now)
+            _risk.update_rewards(session, campaign, now)
         session.commit()
     except IntegrityError:
         session.rollback()
@@ -191,12 +163,18 @@ def record_event(session: Session, campaign: Campaign, body: EventBody) -> tuple
     return _render(session, event), False
 
 
+def salt_of(settings: Settings) -> str | None:
+    """The service secret of the device hashes, if set (the fraud checks compare them)."""
+    return None if settings.ip_salt is None else settings.ip_salt.get_secret_value() or None
+
+
 @router.post("")
 def post_event(
     body: EventCreate,
     request: Request,
     response: Response,
     session: SessionDep,
+    settings: SettingsDep,
     key: IngestKey,
 ) -> EventPublic:
     """Record a signup, purchase or refund (idempotent on ``idempotency_key``).
@@ -204,10 +182,12 @@ def post_event(
     The visitor is named by ``visitor_id`` or, for a request from the visitor's own browser,
     by the attribution cookie. Needs an ingest or admin key of the campaign's tenant.
     """
+    if not 0 < body.campaign_id < 2**63:  # past the id columns: no such campaign (not a 500)
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"no campaign {body.campaign_id}")
     campaign = load_campaign(session, body.campaign_id, key)
     if body.visitor_id is None and VISITOR_COOKIE in request.cookies:
         body = body.model_copy(update={"visitor_id": request.cookies[VISITOR_COOKIE][:64]})
-    result, replayed = record_event(session, campaign, body)
+    result, replayed = record_event(session, campaign, body, salt=salt_of(settings))
     if replayed:
         response.headers[REPLAY_HEADER] = "true"
     return result

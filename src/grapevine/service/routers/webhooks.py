@@ -15,19 +15,24 @@ from typing import Any
 
 from fastapi import APIRouter, HTTPException, Request, Response, status
 from pydantic import ValidationError
+from sqlalchemy.orm import Session
 
 from grapevine import referrals as rf
+from grapevine.config import Settings
 from grapevine.errors import BadInput
 from grapevine.service._auth import LIMIT_RESPONSES
 from grapevine.service.deps import RawBodyDep, ReplayCacheDep, SessionDep, SettingsDep
 from grapevine.service.routers.campaigns import load_campaign
-from grapevine.service.routers.events import REPLAY_HEADER, record_event
+from grapevine.service.routers.events import REPLAY_HEADER, record_event, salt_of
 from grapevine.service.schemas import EventBody, EventPublic
 from grapevine.store import referrals_repo as repo
 
-__all__ = ["STRIPE_CAMPAIGN_KEY", "router"]
+__all__ = ["REFUND_EVENTS", "STRIPE_CAMPAIGN_KEY", "router"]
 
 router = APIRouter(prefix="/webhooks", tags=["webhooks"], responses=LIMIT_RESPONSES)
+
+REFUND_EVENTS = frozenset({"charge.refunded", "refund.created"})
+"""The Stripe event types recorded as refunds (full refunds only)."""
 
 STRIPE_CAMPAIGN_KEY = "grapevine_campaign_id"
 """Checkout Session metadata key naming the campaign when ``client_reference_id`` is a
@@ -49,11 +54,16 @@ def stripe_webhook(
     cache: ReplayCacheDep,
     session: SessionDep,
 ) -> dict[str, Any]:
-    """Stripe ``checkout.session.completed`` events become purchases.
+    """Stripe ``checkout.session.completed`` events become purchases, full refunds
+    (``charge.refunded``, ``refund.created``) refunds.
 
     ``client_reference_id`` is a referral code (credited like a coupon) or the visitor id of
-    the attribution cookie (then ``metadata.grapevine_campaign_id`` names the campaign). The
-    event id is the idempotency key: Stripe's redeliveries are recorded once.
+    the attribution cookie (then ``metadata.grapevine_campaign_id`` names the campaign). A
+    refund names the payment intent, which is the purchase's ``order_id``; its rewards turn
+    void (in their hold) or clawed back. Partial refunds are ignored (the ledger refunds
+    whole orders), and so is a second refund of one order (Stripe sends both event types
+    for one refund). The event id is the idempotency key: Stripe's redeliveries are recorded
+    once.
     """
     secret = _secret(settings.stripe_webhook_secret, "GRAPEVINE_STRIPE_WEBHOOK_SECRET")
     rf.verify_stripe_signature(
@@ -66,6 +76,8 @@ def stripe_webhook(
         event_id = str(event["id"])
     except (ValueError, KeyError, TypeError):
         raise BadInput("not a Stripe event", field="body") from None
+    if kind in REFUND_EVENTS:
+        return _stripe_refund(session, event_id, kind, obj, event.get("created"), settings)
     if kind != "checkout.session.completed":
         return {"received": True, "ignored": f"event type {kind}"}
     reference = obj.get("client_reference_id") or ""
@@ -96,7 +108,52 @@ def stripe_webhook(
         currency=(obj.get("currency") or "").upper() or None,
         time=float(event["created"]) if isinstance(event.get("created"), int) else None,
     )
-    result, replayed = record_event(session, campaign, body)
+    result, replayed = record_event(session, campaign, body, salt=salt_of(settings))
+    return {"received": True, "replayed": replayed, "event": result.model_dump()}
+
+
+def _cents(value: Any) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+def _stripe_refund(
+    session: Session,
+    event_id: str,
+    kind: str,
+    obj: Any,
+    created: Any,
+    settings: Settings,
+) -> dict[str, Any]:
+    """A Stripe refund (a Charge of ``charge.refunded``, a Refund of ``refund.created``)."""
+    if not isinstance(obj, dict):
+        raise BadInput("not a Stripe event", field="data.object")
+    intent = obj.get("payment_intent")
+    if not intent:
+        return {"received": True, "ignored": "no payment_intent on the refund"}
+    purchases = repo.purchases_of_order(session, order_id=str(intent))
+    if not purchases:
+        return {"received": True, "ignored": f"no purchase with order_id {intent!r}"}
+    purchase = purchases[0]
+    key = f"stripe:{event_id}"
+    if kind == "charge.refunded":
+        full = obj.get("refunded") is True
+    else:
+        amount, paid = _cents(obj.get("amount")), purchase.value
+        full = amount is not None and paid is not None and amount >= round(paid * 100)
+    if not full:
+        return {"received": True, "ignored": "partial refund (rewards follow whole orders)"}
+    campaign = load_campaign(session, purchase.campaign_id)
+    replay = repo.find_event(session, campaign_id=campaign.id, idempotency_key=key)
+    earlier = repo.refund_of_order(session, campaign_id=campaign.id, order_id=str(intent))
+    if replay is None and earlier is not None:
+        return {"received": True, "ignored": f"order {intent!r} already refunded"}
+    body = EventBody(
+        kind="refund",
+        idempotency_key=key,
+        order_id=str(intent),
+        time=float(created) if isinstance(created, int) else None,
+    )
+    result, replayed = record_event(session, campaign, body, salt=salt_of(settings))
     return {"received": True, "replayed": replayed, "event": result.model_dump()}
 
 
@@ -117,9 +174,12 @@ def campaign_webhook(
     try:
         body = EventBody.model_validate_json(raw)
     except ValidationError as exc:
-        raise HTTPException(status.HTTP_422_UNPROCESSABLE_ENTITY, exc.errors()) from None
+        # Without the input (the raw bytes) and the context (an exception object): neither
+        # is JSON, and the client is owed a 422 that names the field, not a 500.
+        errors = exc.errors(include_url=False, include_input=False, include_context=False)
+        raise HTTPException(422, errors) from None
     campaign = load_campaign(session, campaign_id)
-    result, replayed = record_event(session, campaign, body)
+    result, replayed = record_event(session, campaign, body, salt=salt_of(settings))
     if replayed:
         response.headers[REPLAY_HEADER] = "true"
     return result

@@ -1,0 +1,86 @@
+"""``/api/campaigns/{id}/review``: the events held by the fraud checks, and their review."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, HTTPException, Path, Response
+
+from grapevine.service import _risk
+from grapevine.service._auth import AUTH_RESPONSES
+from grapevine.service.deps import AdminKey, ReadKey, SessionDep
+from grapevine.service.routers.campaigns import load_campaign
+from grapevine.service.routers.events import REPLAY_HEADER
+from grapevine.service.schemas import ReviewCreate, ReviewItem, ReviewPublic, RewardPublic
+from grapevine.store import referrals_repo as repo
+
+__all__ = ["router"]
+
+router = APIRouter(prefix="/api/campaigns", tags=["review"], responses=AUTH_RESPONSES)
+
+CampaignId = Annotated[int, Path(ge=1, le=2**63 - 1, description="The campaign's id.")]
+"""A campaign id that fits the id columns (a larger one would fail in the database)."""
+EventKey = Annotated[str, Path(min_length=1, max_length=255, description="The event's key.")]
+
+
+@router.get("/{campaign_id}/review")
+def review_queue(campaign_id: CampaignId, session: SessionDep, key: ReadKey) -> list[ReviewItem]:
+    """The campaign's signups and purchases held for review, oldest first: who (e-mails
+    masked), the rewards held, the risk level and its reasons
+    (:func:`grapevine.service._risk.review_entries`)."""
+    campaign = load_campaign(session, campaign_id, key)
+    return [ReviewItem.model_validate(e.as_dict()) for e in _risk.review_entries(session, campaign)]
+
+
+@router.post(
+    "/{campaign_id}/review/{event_key:path}",
+    responses={409: {"description": "Not held for review, or decided the other way."}},
+)
+def review_event(
+    campaign_id: CampaignId,
+    event_key: EventKey,
+    body: ReviewCreate,
+    response: Response,
+    session: SessionDep,
+    key: AdminKey,
+) -> ReviewPublic:
+    """Approve (the rewards are granted after their hold) or reject (they turn void) a held
+    event; the rewards are recomputed. Idempotent: the same outcome again changes nothing
+    (``replayed``); the other outcome after a decision is a 409. Admin keys only."""
+    campaign = load_campaign(session, campaign_id, key)
+    try:
+        row, changed = _risk.decide(
+            session,
+            campaign,
+            event_key,
+            outcome=body.outcome,
+            reviewer=f"api key {key.prefix}",
+            note=body.note,
+        )
+    except _risk.ReviewConflict as exc:
+        raise HTTPException(exc.status, str(exc)) from None
+    session.commit()
+    if not changed:
+        response.headers[REPLAY_HEADER] = "true"
+    rewards = repo.rewards_for_event(session, campaign_id=campaign.id, event_key=event_key)
+    return ReviewPublic(
+        event_key=row.event_key,
+        outcome=str(row.outcome),
+        reviewer=str(row.reviewer),
+        note=row.note,
+        reviewed_at=float(row.reviewed_at or 0.0),
+        risk=row.level,
+        reasons=list(row.reasons),
+        replayed=not changed,
+        rewards=[
+            RewardPublic(
+                key=r.reward_key,
+                person_id=r.person_id,
+                role=r.role,
+                amount=r.amount,
+                status=r.status,
+                available_at=r.available_at,
+            )
+            for r in rewards
+        ],
+    )
