@@ -310,3 +310,45 @@ def test_browser_thank_you_snippet_then_participant_page(
             page.screenshot(path=str(tmp_path / "participant.png"))
         finally:
             browser.close()
+
+
+def test_the_funnel_is_counted_per_share_channel(client: httpx.Client) -> None:
+    cid = _campaign(client)
+    joined = _enrol(client, cid, "erin@example.com").json()
+    links = rf.share_links(joined["link"], text="hi")
+    # A friend clicks the WhatsApp link in a browser and signs up with the cookie it set;
+    # a preview bot fetches the X link; someone opens the link with an unknown channel.
+    with httpx.Client(timeout=10) as friend:
+        assert (
+            friend.get(
+                rf.channel_link(joined["link"], "whatsapp"), headers={"User-Agent": BROWSER}
+            ).status_code
+            == 307
+        )
+        visitor = friend.cookies.get("gv_vid")
+    client.get(rf.channel_link(joined["link"], "x"), headers={"User-Agent": "Twitterbot/1.0"})
+    client.get(joined["link"] + "?ch=myspace", headers={"User-Agent": BROWSER})
+    assert "wa.me" in links["whatsapp"]
+    event = {"campaign_id": cid, "kind": "signup", "idempotency_key": "w-1"}
+    r = client.post(
+        "/api/events", json={**event, "email": "fay@example.com", "visitor_id": visitor}
+    )
+    assert r.status_code in (200, 201), r.text
+    r = client.post(
+        "/api/events",
+        json={
+            **event,
+            "idempotency_key": "c-1",
+            "email": "gus@example.com",
+            "coupon_code": joined["code"],
+        },
+    )
+    assert r.status_code in (200, 201), r.text
+    stats = client.get(f"/api/campaigns/{cid}/stats").json()
+    assert stats["channels"] == {
+        "coupon": {"clicks": 0, "signups": 1, "purchases": 0},
+        "direct": {"clicks": 1, "signups": 0, "purchases": 0},
+        "whatsapp": {"clicks": 1, "signups": 1, "purchases": 0},
+    }
+    page = client.get(joined["page"] + "/stats").text
+    assert "whatsapp 1" in page

@@ -73,6 +73,7 @@ CLICK_COLUMNS = (
     "idempotency_key",
     "visitor_id",
     "traffic",
+    "channel",
 )
 
 
@@ -176,6 +177,7 @@ class Click:
     ip_hash: str | None = None
     user_agent: str | None = None
     click_id: str = ""
+    channel: str | None = None
 
     def row(self, click_id: str) -> tuple[Any, ...]:
         """The ``referral_events`` values in :data:`CLICK_COLUMNS` order; ``click_id`` is
@@ -191,6 +193,7 @@ class Click:
             self.click_id or click_id,
             self.visitor_id,
             self.traffic,
+            self.channel,
         )
 
 
@@ -213,7 +216,7 @@ def _sqlite_insert(n: int) -> str:
 _PG_STAGE = (
     "CREATE TEMP TABLE IF NOT EXISTS stage_clicks (campaign_id BIGINT, kind TEXT, "
     "time DOUBLE PRECISION, code TEXT, referrer_id BIGINT, ip_hash TEXT, user_agent TEXT, "
-    "idempotency_key TEXT, visitor_id TEXT, traffic TEXT) ON COMMIT DELETE ROWS"
+    "idempotency_key TEXT, visitor_id TEXT, traffic TEXT, channel TEXT) ON COMMIT DELETE ROWS"
 )
 _PG_MOVE = (
     f"INSERT INTO referral_events ({_COLUMNS}) SELECT {_COLUMNS} FROM stage_clicks "

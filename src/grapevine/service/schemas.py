@@ -10,6 +10,7 @@ __all__ = [
     "CampaignCreate",
     "CampaignPublic",
     "CampaignStats",
+    "ChannelFunnel",
     "ClickCounts",
     "ErasurePublic",
     "EventBody",
@@ -135,6 +136,14 @@ class RewardTotal(BaseModel):
     amount: float
 
 
+class ChannelFunnel(BaseModel):
+    """Referred human clicks, signups and purchases that came through one share channel."""
+
+    clicks: int
+    signups: int
+    purchases: int
+
+
 class CampaignStats(BaseModel):
     campaign_id: int
     clicks: ClickCounts
@@ -145,6 +154,11 @@ class CampaignStats(BaseModel):
     k_factor: float | None
     cycle_time_median_s: float | None
     participants: int
+    channels: dict[str, ChannelFunnel] = Field(
+        default_factory=dict,
+        description="The funnel per share channel (the ch= of the link; direct: none; "
+        "coupon: credited through a coupon code).",
+    )
     rewards: dict[str, RewardTotal] = Field(
         description="Count and amount of the campaign's rewards by status (pending, granted, "
         "held, void, clawed_back...)."

@@ -13,7 +13,7 @@ from grapevine.errors import SchemaOutOfDate, StoreError
 
 __all__ = ["HEAD_REVISION", "current_revision", "make_engine", "migrate"]
 
-HEAD_REVISION = "0005"
+HEAD_REVISION = "0006"
 _MIGRATIONS = Path(__file__).parent / "migrations"
 
 

@@ -244,6 +244,9 @@ class ReferralEvent(Base):
     visitor_id: Mapped[str | None] = mapped_column(String(64))
     # browser, bot or preview for clicks (grapevine.referrals.classify_request); None otherwise
     traffic: Mapped[str | None] = mapped_column(String(16))
+    # The share channel (grapevine.referrals.CHANNELS) of a click, from its link's ``ch``, and
+    # of the conversion it was credited through; None: a link shared without a channel.
+    channel: Mapped[str | None] = mapped_column(String(16))
 
 
 class ReferralCode(Base):

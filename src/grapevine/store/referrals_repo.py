@@ -255,10 +255,10 @@ def add_event(
 
 def visitor_clicks(
     session: Session, *, campaign_id: int, visitor_id: str
-) -> list[tuple[str, float]]:
-    """The visitor's human clicks in the campaign as ``(code, time)``, oldest first."""
+) -> list[tuple[str, float, str | None]]:
+    """The visitor's human clicks in the campaign as ``(code, time, channel)``, oldest first."""
     rows = session.execute(
-        select(ReferralEvent.code, ReferralEvent.time)
+        select(ReferralEvent.code, ReferralEvent.time, ReferralEvent.channel)
         .where(
             ReferralEvent.campaign_id == campaign_id,
             ReferralEvent.visitor_id == visitor_id,
@@ -268,7 +268,7 @@ def visitor_clicks(
         )
         .order_by(ReferralEvent.time, ReferralEvent.id)
     ).all()
-    return [(str(code), float(t)) for code, t in rows]
+    return [(str(code), float(t), channel) for code, t, channel in rows]
 
 
 def purchase_for_order(
@@ -311,10 +311,11 @@ def refund_of_order(session: Session, *, campaign_id: int, order_id: str) -> Ref
 
 def signup_referrer(
     session: Session, *, campaign_id: int, person_id: int
-) -> tuple[int, str | None] | None:
-    """``(referrer_id, code)`` of the person's first referred signup in the campaign, or None."""
+) -> tuple[int, str | None, str | None] | None:
+    """``(referrer_id, code, channel)`` of the person's first referred signup in the campaign,
+    or None."""
     row = session.execute(
-        select(ReferralEvent.referrer_id, ReferralEvent.code)
+        select(ReferralEvent.referrer_id, ReferralEvent.code, ReferralEvent.channel)
         .where(
             ReferralEvent.campaign_id == campaign_id,
             ReferralEvent.person_id == person_id,
@@ -325,7 +326,7 @@ def signup_referrer(
     ).first()
     if row is None or row[0] is None:
         return None
-    return int(row[0]), row[1]
+    return int(row[0]), row[1], row[2]
 
 
 def ledger_events(session: Session, *, campaign_id: int) -> Sequence[ReferralEvent]:
@@ -413,7 +414,9 @@ def _number(value: float) -> float | None:
 
 def campaign_stats(session: Session, *, campaign_id: int) -> dict[str, Any]:
     """The campaign's figures: clicks by traffic class, conversions, K-factor, cycle time,
-    participants and reward totals by status.
+    participants, the referral funnel per share channel (human clicks, referred signups and
+    purchases; ``direct`` for links shared without a channel, ``coupon`` for coupon codes)
+    and reward totals by status.
 
     Only human (browser) clicks count as invitations in the K-factor and the cycle time
     (:func:`grapevine.cascades.k_factor`, :func:`grapevine.cascades.viral_cycle_time`). The
@@ -448,6 +451,19 @@ def campaign_stats(session: Session, *, campaign_id: int) -> dict[str, Any]:
     frame = pd.DataFrame(growth, columns=["referrer", "person", "kind", "time"])
     k = float(k_factor(frame)["k"].iloc[0]) if rows else math.nan
     cycle = float(viral_cycle_time(frame).median) if rows else math.nan
+    funnel: dict[str, dict[str, int]] = {}
+    for channel, kind, n in session.execute(
+        select(ReferralEvent.channel, ReferralEvent.kind, func.count())
+        .where(
+            ReferralEvent.campaign_id == campaign_id,
+            ReferralEvent.referrer_id.is_not(None),
+            ReferralEvent.kind.in_(("click", "signup", "purchase")),
+            (ReferralEvent.kind != "click") | (ReferralEvent.traffic == "browser"),
+        )
+        .group_by(ReferralEvent.channel, ReferralEvent.kind)
+    ).all():
+        steps = funnel.setdefault(channel or "direct", {"clicks": 0, "signups": 0, "purchases": 0})
+        steps[{"click": "clicks", "signup": "signups", "purchase": "purchases"}[kind]] += int(n)
     totals = session.execute(
         select(Reward.status, func.count(), func.sum(Reward.amount))
         .where(Reward.campaign_id == campaign_id)
@@ -468,6 +484,7 @@ def campaign_stats(session: Session, *, campaign_id: int) -> dict[str, Any]:
         "k_factor": _number(k),
         "cycle_time_median_s": _number(cycle),
         "participants": participant_count(session, campaign_id=campaign_id),
+        "channels": dict(sorted(funnel.items())),
         "rewards": {
             str(status): {"count": int(n), "amount": round(float(total or 0.0), 2)}
             for status, n, total in totals

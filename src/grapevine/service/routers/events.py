@@ -63,15 +63,24 @@ def _person_id(session: Session, email: str | None) -> int:
     return repo.get_or_create_person(session, platform=repo.EMAIL_PLATFORM, handle=handle).id
 
 
+COUPON_CHANNEL = "coupon"
+"""The ``channel`` of a conversion credited through a coupon code rather than a click."""
+
+
 def _attribute(
     session: Session, campaign: Campaign, body: EventBody, person: int, when: float
-) -> tuple[int | None, str | None]:
-    """``(referrer_id, code)`` of a signup or purchase under the campaign's rule."""
-    clicks = (
+) -> tuple[int | None, str | None, str | None]:
+    """``(referrer_id, code, channel)`` of a signup or purchase under the campaign's rule.
+
+    The channel is the one of the credited click (its link's ``ch``), ``"coupon"`` for a
+    coupon, and for a purchase with neither, the channel of the person's referred signup.
+    """
+    visits = (
         repo.visitor_clicks(session, campaign_id=campaign.id, visitor_id=body.visitor_id)
         if body.visitor_id
         else []
     )
+    clicks = [(code, t) for code, t, _ in visits]
     valid = {code for code, _ in clicks}
     if body.coupon_code:
         try:
@@ -92,13 +101,18 @@ def _attribute(
     if found.code is not None:
         code_row = repo.find_code(session, code=found.code)
         if code_row is not None and code_row.person_id != person:
-            return code_row.person_id, found.code
-        return None, None  # self-referral: no credit
+            channel = COUPON_CHANNEL if found.source == "coupon" else None
+            if found.source == "click":
+                channel = next(
+                    (ch for code, t, ch in visits if code == found.code and t == found.time), None
+                )
+            return code_row.person_id, found.code, channel
+        return None, None, None  # self-referral: no credit
     if body.kind == "purchase":  # no click or coupon: the referrer of the signup, if any
         signup = repo.signup_referrer(session, campaign_id=campaign.id, person_id=person)
         if signup is not None and signup[0] != person:
             return signup
-    return None, None
+    return None, None, None
 
 
 def record_event(
@@ -126,13 +140,13 @@ def record_event(
         if purchase is None:
             raise BadInput(f"no purchase with order_id {body.order_id!r}", field="order_id")
         person: int | None = purchase.person_id
-        referrer, code = purchase.referrer_id, purchase.code
+        referrer, code, channel = purchase.referrer_id, purchase.code, purchase.channel
         value = body.value if body.value is not None else purchase.value
     else:
         if body.kind == "purchase" and not body.order_id:
             raise BadInput("a purchase needs an order_id", field="order_id")
         person = _person_id(session, body.email)
-        referrer, code = _attribute(session, campaign, body, person, when)
+        referrer, code, channel = _attribute(session, campaign, body, person, when)
         value = body.value
     try:
         event = repo.add_event(
@@ -148,6 +162,7 @@ def record_event(
             idempotency_key=key,
             order_id=body.order_id,
             visitor_id=body.visitor_id,
+            channel=channel,
         )
         if body.kind in ("signup", "purchase"):
             _risk.assess(session, campaign, event, salt=salt, now=now)

@@ -83,6 +83,7 @@ async def answer_link(
     method: str,
     code: str,
     to: str | None,
+    channel: str | None = None,
     user_agent: str | None,
     visitor: str | None,
     client_host: str | None,
@@ -119,6 +120,7 @@ async def answer_link(
         if client_host is None
         else _ip_hash(client_host, settings.ip_salt.get_secret_value()),
         user_agent=(user_agent or "")[:512] or None,
+        channel=channel if channel in rf.CHANNELS else None,
     )
     writer: ClickWriter = state.click_writer
     try:
@@ -162,20 +164,25 @@ async def answer_link(
         503: {"description": "Referral links not configured, or clicks cannot be recorded"},
     },
 )
-async def follow_link(code: str, request: Request, to: str | None = None) -> Response:
+async def follow_link(
+    code: str, request: Request, to: str | None = None, ch: str | None = None
+) -> Response:
     """Record a click on ``code`` and redirect (307) to an allowlisted destination.
 
     ``to`` may ask for another page; :func:`grapevine.referrals.resolve_destination` keeps it
-    only when its origin is on the campaign's allowlist. Every other query parameter is
-    ignored. HEAD requests and link-preview or bot user agents are recorded as clicks with
-    their ``traffic`` class, never as human clicks. The click is committed within the
-    group-commit window (``GRAPEVINE_CLICK_FLUSH_MS``), not before the answer.
+    only when its origin is on the campaign's allowlist. ``ch`` names the channel the link
+    was shared on (one of :data:`grapevine.referrals.CHANNELS`; anything else is ignored).
+    Every other query parameter is ignored. HEAD requests and link-preview or bot user
+    agents are recorded as clicks with their ``traffic`` class, never as human clicks. The
+    click is committed within the group-commit window (``GRAPEVINE_CLICK_FLUSH_MS``), not
+    before the answer.
     """
     answer = await answer_link(
         request.app.state,
         method=request.method,
         code=code,
         to=to,
+        channel=ch,
         user_agent=request.headers.get("user-agent"),
         visitor=request.cookies.get(VISITOR_COOKIE),
         client_host=None if request.client is None else request.client.host,
@@ -211,16 +218,18 @@ class LinkFastPath:
             elif name == b"cookie" and cookie is None:
                 cookie = value.decode("latin-1")
         query = scope.get("query_string", b"")
-        to = None
+        to = channel = None
         if query:
-            values = [v for k, v in parse_qsl(query.decode("latin-1")) if k == "to"]
-            to = values[-1] if values else None
+            pairs = parse_qsl(query.decode("latin-1"))
+            to = next((v for k, v in reversed(pairs) if k == "to"), None)
+            channel = next((v for k, v in reversed(pairs) if k == "ch"), None)
         client = scope.get("client")
         answer = await answer_link(
             scope["app"].state,
             method=method,
             code=path[3:],
             to=to,
+            channel=channel,
             user_agent=user_agent,
             visitor=cookie_parser(cookie).get(VISITOR_COOKIE) if cookie else None,
             client_host=None if client is None else client[0],
