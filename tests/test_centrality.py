@@ -243,3 +243,69 @@ def test_approximate_betweenness_on_email(email: Graph) -> None:
 def test_exact_betweenness_on_email_matches_networkx(email: Graph) -> None:
     ref = nx.betweenness_centrality(email.to_networkx())
     np.testing.assert_allclose(betweenness(email, exact=True), as_array(email, ref), atol=1e-12)
+
+
+# ---------------------------------------------------------------------------- methods
+@pytest.mark.parametrize(
+    ("directed", "method", "eps"),
+    [
+        (True, "sources", 0.1),
+        (False, "sources", 0.1),
+        (False, "kadabra", 0.05),
+        (True, "rk", 0.1),
+        (False, "rk", 0.1),
+        (True, "auto", 0.1),
+        (False, "auto", 0.05),
+    ],
+)
+def test_every_betweenness_method_is_within_its_bound(
+    directed: bool, method: str, eps: float
+) -> None:
+    h = nx.barabasi_albert_graph(400, 2, seed=5)
+    if directed:
+        h = nx.DiGraph([(u, v) if (u + v) % 3 else (v, u) for u, v in h.edges()])
+    g = Graph.from_arrays(
+        [u for u, _ in h.edges()], [v for _, v in h.edges()], directed=directed, nodes=h.nodes
+    )
+    exact = as_array(g, nx.betweenness_centrality(h))
+    approx = betweenness(g, epsilon=eps, method=method, random_state=2)
+    assert np.abs(approx - exact).max() <= eps
+    assert np.isfinite(approx).all()
+    np.testing.assert_array_equal(
+        approx, betweenness(g, epsilon=eps, method=method, random_state=2)
+    )
+
+
+def test_auto_runs_exact_when_sampling_would_need_every_source() -> None:
+    h = nx.gnp_random_graph(60, 0.08, seed=1, directed=True)
+    g = Graph.from_arrays([u for u, _ in h.edges()], [v for _, v in h.edges()], nodes=h.nodes)
+    assert centrality.betweenness_sources_needed(60, 0.05, 0.1) >= 60
+    np.testing.assert_allclose(
+        betweenness(g, epsilon=0.05), as_array(g, nx.betweenness_centrality(h)), atol=1e-12
+    )
+
+
+def test_sources_needed_follows_hoeffding() -> None:
+    need = centrality.betweenness_sources_needed
+    assert need(2, 0.1, 0.1) == 0
+    n, eps, delta = 10_000, 0.05, 0.1
+    k = need(n, eps, delta)
+    t = eps * (n - 1) / n
+    assert 2 * n * np.exp(-2 * k * t * t) <= delta < 2 * n * np.exp(-2 * (k - 1) * t * t)
+    assert need(n, eps / 2, delta) > 3.9 * k  # 1 / eps**2
+
+
+def test_kadabra_refuses_directed_and_method_is_checked() -> None:
+    g = Graph.from_edges([(0, 1), (1, 2), (2, 3)])
+    with pytest.raises(InvalidParameter, match="'method' parameter of betweenness"):
+        betweenness(g, method="kadabra")
+    with pytest.raises(InvalidParameter, match="'method' parameter of betweenness"):
+        betweenness(g, method="fast")
+
+
+def test_exact_method_refuses_large_graphs(monkeypatch: pytest.MonkeyPatch) -> None:
+    import grapevine.graph._centrality as impl
+
+    monkeypatch.setattr(impl, "EXACT_BETWEENNESS_MAX_NODES", 3)
+    with pytest.raises(InvalidParameter, match="'method' parameter of betweenness must be not"):
+        betweenness(Graph.from_edges([(0, 1), (1, 2), (2, 3)]), method="exact")

@@ -6,9 +6,12 @@ import numpy as np
 import numpy.testing as npt
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from grapevine.errors import InvalidParameter
 from grapevine.graph import Graph
+from grapevine.roles import salesman_lift
 from grapevine.roles._scores import influencer_roles
 
 SCORES = ["connector", "maven", "salesman"]
@@ -80,7 +83,7 @@ def test_approximate_betweenness_on_a_larger_graph() -> None:
     g = Graph.from_arrays(src, dst, directed=True, nodes=range(2500))
     roles = influencer_roles(g, betweenness_epsilon=0.1, random_state=0)
     _no_nan(roles)
-    assert "approximate (epsilon=0.1)" in roles.loc[0, "connector_data"]
+    assert "KADABRA-sampled (epsilon=0.1)" in roles.loc[0, "connector_data"]
 
 
 # ---------------------------------------------------------------------------- maven
@@ -173,3 +176,155 @@ def test_bad_parameters(kwargs: dict[str, object]) -> None:
 def test_not_a_graph() -> None:
     with pytest.raises(InvalidParameter, match="'graph' parameter of influencer_roles"):
         influencer_roles("nope")  # type: ignore[arg-type]
+
+
+# ---------------------------------------------------------------------------- matched lift
+def _exposure_world(
+    seed: int, *, hub_share_a: float, true_lift_a: float, n_a: int = 300
+) -> tuple[Graph, pd.DataFrame]:
+    """Exposer "A" and ten others; hubs (degree 8) convert at 50%, leaves (degree 1) at 5%.
+
+    Conversion depends on the exposed person's degree only, plus ``true_lift_a`` for the
+    people A exposed. A picks hubs with probability ``hub_share_a``, the others with 0.2.
+    """
+    rng = np.random.default_rng(seed)
+    exposers = ["A"] + [f"e{j}" for j in range(10)]
+    rows = []
+    src: list[str] = ["A", *exposers[1:]]
+    dst: list[str] = [*exposers[1:], "A"]
+    person = 0
+    for who in exposers:
+        count = n_a if who == "A" else 150
+        share = hub_share_a if who == "A" else 0.2
+        for _ in range(count):
+            hub = rng.random() < share
+            name = f"p{person}"
+            person += 1
+            for f in range(8 if hub else 1):
+                src.append(name)
+                dst.append(f"f{person}_{f}")
+            p = (0.5 if hub else 0.05) + (true_lift_a if who == "A" else 0.0)
+            rows.append((who, name, int(rng.random() < p)))
+    g = Graph.from_arrays(src, dst, directed=False)
+    return g, pd.DataFrame(rows, columns=["exposer", "exposed", "converted"])
+
+
+def test_matched_lift_recovers_a_known_lift() -> None:
+    g, conv = _exposure_world(1, hub_share_a=0.2, true_lift_a=0.2)
+    roles = influencer_roles(g, conversions=conv, random_state=0).set_index("id")
+    a = roles.loc["A"]
+    assert a["salesman_rank"] == 1
+    assert a["salesman_ci_low"] <= 0.2 <= a["salesman_ci_high"]
+    assert a["salesman"] > 0.05
+    others = roles.loc[[f"e{j}" for j in range(10)]]
+    assert (others["salesman_ci_low"] <= 0.0).mean() >= 0.8  # no lift: CIs mostly cover 0
+    assert "matched on exposure count, degree" in a["salesman_data"]
+
+
+def test_matching_removes_confounding_that_the_naive_lift_keeps() -> None:
+    g, conv = _exposure_world(2, hub_share_a=0.9, true_lift_a=0.0)
+    roles = influencer_roles(g, conversions=conv, random_state=0).set_index("id")
+    a = roles.loc["A"]
+    assert a["salesman_naive_lift"] > 0.2  # A's people are hubs, who convert anyway
+    assert a["salesman_ci_low"] <= 0.0 <= a["salesman_ci_high"]
+    assert abs(a["salesman_lift"]) < 0.1
+    assert a["salesman"] == 0.0
+
+
+def test_naive_overstates_a_small_true_lift_several_times() -> None:
+    g, conv = _exposure_world(3, hub_share_a=0.9, true_lift_a=0.05, n_a=2000)
+    a = influencer_roles(g, conversions=conv, random_state=0).set_index("id").loc["A"]
+    assert a["salesman_ci_low"] <= 0.05 <= a["salesman_ci_high"]
+    assert a["salesman_naive_lift"] > 3 * a["salesman_lift"] > 0
+
+
+def test_match_on_a_column() -> None:
+    rng = np.random.default_rng(4)
+    rows = []
+    for who, share in [("A", 0.9)] + [(f"e{j}", 0.2) for j in range(5)]:
+        for i in range(200):
+            rich = rng.random() < share
+            rows.append((who, f"{who}-{i}", int(rng.random() < (0.4 if rich else 0.05)), rich))
+    conv = pd.DataFrame(rows, columns=["exposer", "exposed", "converted", "segment"])
+    g = Graph.from_edges([("A", f"e{j}") for j in range(5)], directed=False)
+    plain = influencer_roles(g, conversions=conv, random_state=0).set_index("id").loc["A"]
+    matched = influencer_roles(g, conversions=conv, match_on=["segment"], random_state=0)
+    row = matched.set_index("id").loc["A"]
+    assert plain["salesman"] > 0.0
+    assert plain["salesman_lift"] > 0.15
+    assert row["salesman"] == 0.0
+    assert abs(row["salesman_lift"]) < 0.15  # 3 standard errors of a null lift
+    assert "segment" in row["salesman_data"]
+    with pytest.raises(InvalidParameter, match="'match_on' parameter"):
+        influencer_roles(g, conversions=conv, match_on=["nope"])
+    with pytest.raises(InvalidParameter, match="'match_on' parameter"):
+        influencer_roles(g, conversions=conv, match_on="segment")
+
+
+def test_too_few_matched_exposures_is_not_enough_data() -> None:
+    # A exposes 30 people once each; every comparison person was exposed 3 times
+    rows = [("A", f"a{i}", 1) for i in range(30)]
+    rows += [(None, f"o{i}", 0) for i in range(40) for _ in range(3)]
+    rows += [("A", "o0", 0)]  # one of A's exposed shares a stratum with nobody... or some
+    conv = pd.DataFrame(rows, columns=["exposer", "exposed", "converted"])
+    g = Graph.from_edges([("A", "B")], directed=False)
+    a = influencer_roles(g, conversions=conv, random_state=0).set_index("id").loc["A"]
+    assert a["salesman"] == 0.0
+    assert a["salesman_reason"].startswith("not enough data: 1 of 31 exposures have comparable")
+    _no_nan(influencer_roles(g, conversions=conv, random_state=0))
+
+
+# ---------------------------------------------------------------------------- estimator twin
+def test_estimator_matches_the_function() -> None:
+    from grapevine.roles import InfluencerRoles
+
+    g = _cliques_with_bridge()
+    conv = _conversions()
+    est = InfluencerRoles(min_exposures=10, random_state=0)
+    assert est.fit(g, conversions=conv) is est
+    ref = influencer_roles(g, conversions=conv, min_exposures=10, random_state=0)
+    pd.testing.assert_frame_equal(est.scores_, ref)
+    assert est.n_nodes_ == 12
+    top = est.top("salesman", 5)
+    assert top["id"].tolist() == [0, 2]  # 1 has too few exposures, the rest none
+    assert est.top("connector", 1)["id"].tolist() == [5]
+    with pytest.raises(InvalidParameter, match="'role' parameter"):
+        est.top("guru")
+
+
+def test_estimator_before_fit() -> None:
+    from grapevine.errors import BadInput
+    from grapevine.roles import InfluencerRoles
+
+    with pytest.raises(BadInput, match="not fitted yet"):
+        InfluencerRoles().top("maven")
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    rows=st.lists(
+        st.tuples(
+            st.one_of(st.none(), st.integers(0, 13)),  # 12 and 13 are not in the graph
+            st.integers(0, 30),
+            st.integers(0, 1),
+            st.floats(0, 100),
+        ),
+        max_size=120,
+    ),
+    min_exposures=st.integers(1, 5),
+)
+def test_salesman_lift_is_always_defined(
+    rows: list[tuple[int | None, int, int, float]], min_exposures: int
+) -> None:
+    conv = pd.DataFrame(rows, columns=["exposer", "exposed", "converted", "time"])
+    g = _cliques_with_bridge()
+    res = salesman_lift(g, conv, min_exposures=min_exposures)
+    for arr in (res.score, res.lift, res.low, res.high, res.naive):
+        assert np.isfinite(arr).all()
+    assert ((res.score >= 0) & (res.score <= 1)).all()
+    assert (res.low <= res.lift + 1e-12).all()
+    assert (res.lift <= res.high + 1e-12).all()
+    assert (res.matched <= res.exposures).all()
+    has = np.array([not r.startswith(("no data", "not enough data")) for r in res.reasons])
+    assert (res.score[~has] == 0).all()
+    assert (res.matched[has] >= min_exposures).all()

@@ -13,7 +13,15 @@ its node numbers (``graph.ids[i]`` labels entry ``i``).
 1.0
 """
 
-from grapevine.graph._centrality import betweenness, in_degree, kcore, out_degree, pagerank
+from grapevine.graph._centrality import (
+    BETWEENNESS_METHODS,
+    betweenness,
+    betweenness_sources_needed,
+    in_degree,
+    kcore,
+    out_degree,
+    pagerank,
+)
 from grapevine.graph._communities import (
     Brokerage,
     brokerage,
@@ -23,8 +31,10 @@ from grapevine.graph._communities import (
 )
 
 __all__ = [
+    "BETWEENNESS_METHODS",
     "Brokerage",
     "betweenness",
+    "betweenness_sources_needed",
     "brokerage",
     "burt_constraint",
     "communities",

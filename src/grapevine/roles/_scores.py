@@ -8,7 +8,8 @@ Gladwell's three kinds of people whose word travels, measured on what the data c
 - **maven**: adopts early. From observed cascades: the mean adoption-time percentile within
   the cascades the person joined (earliest = 1) and the share of those cascades they started.
 - **salesman**: the people they expose convert more than comparable exposed people do. The
-  lower confidence bound of the lift in conversion rate over everyone else's exposures.
+  lower confidence bound of the matched lift in conversion rate (same exposure count,
+  degree and exposure time; coarsened exact matching).
 
 Every score lies in [0, 1]; where the data cannot support a score it is 0 with a reason that
 starts with ``"no data"`` or ``"not enough data"``, never NaN.
@@ -18,6 +19,7 @@ from __future__ import annotations
 
 import math
 import numbers
+from collections.abc import Sequence
 from statistics import NormalDist
 from typing import Any
 
@@ -28,8 +30,15 @@ import scipy.sparse as sp
 from grapevine._validation import check_number
 from grapevine.errors import InvalidParameter
 from grapevine.graph import Graph
-from grapevine.graph.centrality import betweenness, brokerage, communities, kcore
+from grapevine.graph.centrality import (
+    betweenness,
+    betweenness_sources_needed,
+    brokerage,
+    communities,
+    kcore,
+)
 from grapevine.roles._learn import cascade_arrays
+from grapevine.roles._salesman import salesman_lift
 
 __all__ = ["EXACT_BETWEENNESS_UNDER", "ROLES", "influencer_roles"]
 
@@ -92,14 +101,15 @@ def _connectors(
     und = _undirected_view(graph)
     labels = communities(und, weighted=False, random_state=random_state)
     reach = brokerage(und, labels).reach
-    exact = n < EXACT_BETWEENNESS_UNDER
+    # below the threshold, or where sampling would need every node as a source: exact
+    exact = n < EXACT_BETWEENNESS_UNDER or betweenness_sources_needed(n, epsilon, 0.1) >= n
     btw = betweenness(und, exact=exact, epsilon=epsilon, random_state=random_state)
     btw = np.round(btw, 12)  # ties of symmetric nodes must stay ties
     shell = kcore(und)
     degree = np.diff(und.indptr)
     score = (_percentile(reach) + _percentile(btw) + _percentile(shell)) / 3.0
     n_comm = len(np.unique(labels)) if n else 0
-    how = "exact" if exact else f"approximate (epsilon={epsilon:g})"
+    how = "exact" if exact else f"KADABRA-sampled (epsilon={epsilon:g})"
     data = f"{_plural(n_comm, 'Leiden community')}; {how} betweenness on the undirected view"
     data = data.replace("communitys", "communities")
     reasons: list[str] = []
@@ -173,97 +183,6 @@ def _mavens(
     return np.clip(score, 0.0, 1.0), reasons, datas, count
 
 
-# ---------------------------------------------------------------------------- salesman
-def _wilson(successes: float, trials: float, z: float) -> tuple[float, float]:
-    """Wilson score interval of a binomial proportion (Wilson 1927)."""
-    p = successes / trials
-    denom = 1.0 + z * z / trials
-    centre = (p + z * z / (2.0 * trials)) / denom
-    half = z * math.sqrt(p * (1.0 - p) / trials + z * z / (4.0 * trials * trials)) / denom
-    return max(0.0, centre - half), min(1.0, centre + half)
-
-
-def _lift_interval(
-    x1: float, n1: float, x0: float, n0: float, z: float
-) -> tuple[float, float, float]:
-    """Difference p1 - p0 and Newcombe's hybrid Wilson interval (method 10, 1998)."""
-    p1, p0 = x1 / n1, x0 / n0
-    l1, u1 = _wilson(x1, n1, z)
-    l0, u0 = _wilson(x0, n0, z)
-    d = p1 - p0
-    low = d - math.sqrt((p1 - l1) ** 2 + (u0 - p0) ** 2)
-    high = d + math.sqrt((u1 - p1) ** 2 + (p0 - l0) ** 2)
-    return d, low, high
-
-
-def _salesmen(
-    graph: Graph, conversions: Any, min_exposures: int, z: float
-) -> tuple[np.ndarray, list[str], list[str], np.ndarray]:
-    n = graph.n_nodes
-    score = np.zeros(n, dtype=np.float64)
-    if conversions is None:
-        return score, ["no data: no conversions given"] * n, ["no data"] * n, np.zeros(n, np.int64)
-    cols = ("exposer", "exposed", "converted")
-    if not isinstance(conversions, pd.DataFrame) or any(c not in conversions.columns for c in cols):
-        raise InvalidParameter(
-            "conversions", _OWNER, "a DataFrame with exposer, exposed, converted columns", "other"
-        )
-    conv = conversions["converted"]
-    try:
-        values = conv.to_numpy(dtype=np.float64)
-    except (TypeError, ValueError):
-        raise InvalidParameter("conversions", _OWNER, "converted values 0 or 1", "other") from None
-    if not np.isin(values, (0.0, 1.0)).all():
-        raise InvalidParameter("conversions", _OWNER, "converted values 0 or 1", "other")
-    # one exposure per (exposer, exposed) pair; a missing exposer is the comparison group
-    frame = pd.DataFrame(
-        {"exposer": conversions["exposer"].to_numpy(), "exposed": conversions["exposed"]}
-    )
-    frame["converted"] = values
-    frame["exposer"] = frame["exposer"].astype(object).where(frame["exposer"].notna(), None)
-    frame = (
-        frame.groupby(["exposer", "exposed"], dropna=False, sort=False)["converted"]
-        .max()
-        .reset_index()
-    )
-    total_n = float(len(frame))
-    total_x = float(frame["converted"].sum())
-    named = frame[frame["exposer"].notna()]
-    stats = named.groupby("exposer", sort=False)["converted"].agg(["sum", "size"])
-    pos = graph.positions(np.asarray(stats.index.to_numpy()))
-    x = np.zeros(n, dtype=np.float64)
-    k = np.zeros(n, dtype=np.int64)
-    ok = pos >= 0
-    x[pos[ok]] = stats["sum"].to_numpy()[ok]
-    k[pos[ok]] = stats["size"].to_numpy()[ok]
-    reasons: list[str] = []
-    datas: list[str] = []
-    for i in range(n):
-        ki = int(k[i])
-        n0 = total_n - ki
-        if ki == 0:
-            reasons.append("no data: exposed no one")
-            datas.append("no data")
-            continue
-        if ki < min_exposures:
-            reasons.append(f"not enough data: {_plural(ki, 'exposure')} (need {min_exposures})")
-            datas.append("no data" if ki == 0 else f"not enough data: {_plural(ki, 'exposure')}")
-            continue
-        if n0 < 1:
-            reasons.append("no data: no comparison group of other exposed people")
-            datas.append(f"no data: {_plural(ki, 'exposure')}, no comparison group")
-            continue
-        d, low, high = _lift_interval(x[i], ki, total_x - x[i], n0, z)
-        score[i] = min(1.0, max(0.0, low))
-        reasons.append(
-            f"{100 * x[i] / ki:.0f}% of {ki} exposed converted vs "
-            f"{100 * (total_x - x[i]) / n0:.0f}% of {int(n0)} others: "
-            f"lift {100 * d:+.0f} pts (CI {100 * low:+.0f} to {100 * high:+.0f})"
-        )
-        datas.append(f"{_plural(ki, 'exposure')} vs {int(n0)} comparison exposures")
-    return score, reasons, datas, k
-
-
 # ---------------------------------------------------------------------------- public
 def influencer_roles(
     graph: Graph,
@@ -274,6 +193,7 @@ def influencer_roles(
     min_cascades: int = 3,
     min_exposures: int = 20,
     confidence: float = 0.95,
+    match_on: Sequence[str] = (),
     random_state: int | None = None,
 ) -> pd.DataFrame:
     """Connector, maven and salesman scores of every person, with ranks and reasons.
@@ -290,7 +210,8 @@ def influencer_roles(
     conversions : DataFrame, optional
         One row per exposure, columns ``exposer`` (who exposed; missing for exposures
         from no one in particular, which join the comparison group), ``exposed`` and
-        ``converted`` (0 or 1). Repeated (exposer, exposed) pairs count once.
+        ``converted`` (0 or 1), optionally ``time`` (first exposure time, a number) and
+        the ``match_on`` columns. Repeated (exposer, exposed) pairs count once.
     betweenness_epsilon : float, default 0.05
         Additive error, in (0, 1), of the sampled betweenness used on graphs of
         ``EXACT_BETWEENNESS_UNDER`` nodes or more.
@@ -300,6 +221,9 @@ def influencer_roles(
         Fewest people a person must have exposed to get a salesman score.
     confidence : float, default 0.95
         Level, in (0, 1), of the lift's confidence interval.
+    match_on : sequence of str, default ()
+        More columns of ``conversions`` (attributes of the exposed person) to match on,
+        besides exposure count, degree and exposure time.
     random_state : int, optional
         Seed of Leiden and the betweenness sampling.
 
@@ -311,7 +235,9 @@ def influencer_roles(
         ``*_reason`` (one line) and ``*_data`` (what the score rests on, or starting
         with ``"no data"`` / ``"not enough data"``, when the score is 0); and the
         inputs ``communities_reached``, ``betweenness``, ``kshell``, ``cascades``,
-        ``exposures``. No value is NaN.
+        ``exposures``; the salesman's ``salesman_lift``, ``salesman_ci_low``,
+        ``salesman_ci_high`` (matched) and ``salesman_naive_lift`` (all 0.0 where the
+        data column says there is no estimate). No value is NaN.
 
     Raises
     ------
@@ -323,20 +249,24 @@ def influencer_roles(
     *Connector*: the mean of the percentile ranks (share of the others strictly below) of
     communities reached (:func:`grapevine.graph.centrality.brokerage` over Leiden
     communities), betweenness on the undirected view (exact Brandes below
-    ``EXACT_BETWEENNESS_UNDER`` nodes, O(nm); else Riondato-Kornaropoulos sampling with
-    ``betweenness_epsilon``: the undirected view keeps the sampler fast where directed
-    graphs are slow) and k-shell. Isolated people score 0.
+    ``EXACT_BETWEENNESS_UNDER`` nodes, O(nm); else :func:`~grapevine.graph.centrality.
+    betweenness` with ``method="auto"`` and ``betweenness_epsilon``, which on the
+    undirected view is exact or KADABRA sampling, whichever is cheaper) and k-shell.
+    Isolated people score 0.
 
     *Maven*: ``(mean earliness + share of cascades started) / 2``, where earliness in a
     cascade of ``s`` adopters is ``1 - (r - 1) / (s - 1)`` for time rank ``r`` (ties
     averaged; 1 when alone) and a person starts a cascade when no one adopted before them.
 
-    *Salesman*: the lower bound of Newcombe's hybrid Wilson interval on
-    ``p_person - p_rest``, the conversion rate of the people this person exposed minus
-    that of all other exposures, clipped to [0, 1]. Raw counts of converted contacts
-    overstate influence because similar people cluster and adopt alike (homophily);
-    comparing with other exposed people removes part of that bias, not all: this is
-    not a causal estimate.
+    *Salesman*: the lower confidence bound, clipped to [0, 1], of the matched lift: the
+    conversion rate of the people this person exposed minus that of comparable exposed
+    people they did not expose (same exposure count, degree bucket, exposure-time
+    quartile and ``match_on`` values; coarsened exact matching), averaged over the
+    person's exposed (:func:`grapevine.roles.salesman_lift`). Raw counts of converted
+    contacts, or a comparison with all exposed people, overstate influence because
+    well-connected, much-exposed people convert more whoever exposes them; matching
+    removes the part of that bias the matched variables carry, not all: this is not a
+    causal estimate.
 
     References
     ----------
@@ -346,8 +276,8 @@ def influencer_roles(
        Nature Physics 6, 2010.
     .. [4] Aral, Muchnik, Sundararajan. Distinguishing influence-based contagion from
        homophily-driven diffusion in dynamic networks. PNAS 106(51), 2009.
-    .. [5] Newcombe. Interval estimation for the difference between independent
-       proportions. Statistics in Medicine 17, 1998.
+    .. [5] Iacus, King, Porro. Causal inference without balance checking: coarsened
+       exact matching. Political Analysis 20(1), 2012.
 
     Examples
     --------
@@ -380,10 +310,15 @@ def influencer_roles(
     )
     if random_state is not None:
         check_number(random_state, "random_state", _OWNER, kind=numbers.Integral, low=0)
+    if isinstance(match_on, str) or not all(isinstance(c, str) for c in match_on):
+        raise InvalidParameter("match_on", _OWNER, "a sequence of column names", match_on)
     z = NormalDist().inv_cdf(0.5 + float(confidence) / 2.0)
     c_score, c_reason, c_data, extra = _connectors(graph, float(betweenness_epsilon), random_state)
     m_score, m_reason, m_data, m_count = _mavens(graph, adoptions, int(min_cascades))
-    s_score, s_reason, s_data, s_count = _salesmen(graph, conversions, int(min_exposures), z)
+    sales = salesman_lift(
+        graph, conversions, min_exposures=int(min_exposures), z=z, match_on=tuple(match_on)
+    )
+    s_score, s_reason, s_data, s_count = sales.score, sales.reasons, sales.datas, sales.exposures
     out = pd.DataFrame({"id": graph.ids})
     for role, score in zip(ROLES, (c_score, m_score, s_score), strict=True):
         out[role] = score
@@ -396,4 +331,8 @@ def influencer_roles(
     out = pd.concat([out, extra.reset_index(drop=True)], axis=1)
     out["cascades"] = m_count
     out["exposures"] = s_count
+    out["salesman_lift"] = sales.lift
+    out["salesman_ci_low"] = sales.low
+    out["salesman_ci_high"] = sales.high
+    out["salesman_naive_lift"] = sales.naive
     return out
