@@ -103,3 +103,29 @@ def test_alerts_on_a_volume_series(tmp_path: Path) -> None:
     out = run("alerts", str(bad), cwd=tmp_path)
     assert out.returncode == 1
     assert "no 'timestamp' column" in " ".join(out.stderr.split())
+
+
+def test_influencers_salesmen_from_a_conversions_file(tmp_path: Path) -> None:
+    edges = tmp_path / "g.txt"
+    edges.write_text("s a\na b\nb s\nq a\n")
+    # s exposed 40 people, 30 converted; 80 comparable exposures by nobody in particular
+    # converted 20 times; q exposed 40 with 10 converting (no lift).
+    rows = ["exposer,exposed,converted"]
+    rows += [f"s,f{i},{int(i < 30)}" for i in range(40)]
+    rows += [f"q,g{i},{int(i < 10)}" for i in range(40)]
+    rows += [f",o{i},{int(i < 20)}" for i in range(80)]
+    conv = tmp_path / "conversions.csv"
+    conv.write_text("\n".join(rows) + "\n")
+    out = run(
+        "influencers", str(edges), "--json", "--top", "2", "--conversions", str(conv), cwd=tmp_path
+    )
+    assert out.returncode == 0, out.stderr
+    top = json.loads(out.stdout.splitlines()[-1])["salesman"]
+    assert top[0]["id"] == "s"
+    assert top[0]["salesman"] > 0
+    assert "lift" in top[0]["salesman_reason"]
+    conv.write_text("exposer,exposed,converted\ns,f1,yes\n")
+    bad = run("influencers", str(edges), "--conversions", str(conv), cwd=tmp_path)
+    assert bad.returncode != 0
+    assert "line 2" in bad.stderr
+    assert "converted" in bad.stderr

@@ -11,6 +11,8 @@ from rich.table import Table
 
 from grapevine.cli._plan import load_graph
 from grapevine.cli._render import console, json_value
+from grapevine.connectors.generic import read_csv_checked
+from grapevine.errors import BadInput
 from grapevine.graph import Graph
 from grapevine.roles import ROLES, influencer_roles
 from grapevine.store import Store
@@ -31,17 +33,65 @@ def influencer_inputs(
     return graph, adoptions[["user", "time", "cascade"]].dropna()
 
 
+def read_conversions(path: Path) -> pd.DataFrame:
+    """A conversions CSV: ``exposer`` (may be empty), ``exposed``, ``converted`` (0 or 1) and
+    optionally ``time`` and more columns to match on; bad values name the line and field."""
+    frame = read_csv_checked(path, required=("exposer", "exposed", "converted"))
+    bad = ~frame["converted"].str.strip().isin(["0", "1"])
+    if bad.any():
+        row = frame[bad].iloc[0]
+        raise BadInput(
+            f"expected 0 or 1, got {row['converted']!r}",
+            file=str(path),
+            line=int(row["_line"]),
+            field="converted",
+        )
+    if frame["exposed"].str.strip().eq("").any():
+        row = frame[frame["exposed"].str.strip().eq("")].iloc[0]
+        raise BadInput("empty", file=str(path), line=int(row["_line"]), field="exposed")
+    out = frame.drop(columns="_line")
+    out["converted"] = out["converted"].str.strip().astype(int)
+    out["exposer"] = out["exposer"].str.strip().replace("", None)
+    if "time" in out:
+        times = pd.to_numeric(out["time"], errors="coerce")
+        bad = times.isna() & out["time"].str.strip().ne("")
+        if bad.any():
+            row = frame[bad].iloc[0]
+            raise BadInput(
+                f"expected a number, got {row['time']!r}",
+                file=str(path),
+                line=int(row["_line"]),
+                field="time",
+            )
+        out["time"] = times
+    return out
+
+
 def show_influencers(
     graph: Graph,
     *,
     adoptions: pd.DataFrame | None,
+    conversions: pd.DataFrame | None = None,
     top: int,
     as_json: bool,
     csv_path: Path | None,
     gexf_path: Path | None,
     random_state: int,
 ) -> None:
-    roles = influencer_roles(graph, adoptions=adoptions, random_state=random_state)
+    match_on = (
+        ()
+        if conversions is None
+        else tuple(
+            c for c in conversions.columns if c not in ("exposer", "exposed", "converted", "time")
+        )
+    )
+    roles = influencer_roles(
+        graph,
+        adoptions=adoptions,
+        conversions=conversions,
+        match_on=match_on,
+        random_state=random_state,
+    )
     if csv_path is not None:
         roles.to_csv(csv_path, index=False)
         console.print(f"wrote {csv_path}", highlight=False)

@@ -630,19 +630,30 @@ def influencers(
         typer.Option(help="Write the graph with role scores for Gephi (GEXF).", show_default=False),
     ] = None,
     random_state: Annotated[int, typer.Option(help="Seed of the community detection.")] = 0,
+    conversions: Annotated[
+        Path | None,
+        typer.Option(
+            help="CSV of exposures for the salesman score: exposer (empty: nobody in "
+            "particular), exposed, converted (0/1), optional time; other columns are matched on.",
+            show_default=False,
+        ),
+    ] = None,
 ) -> None:
     """The top connectors, mavens and salesmen, each with the reason for the score.
 
     Connectors come from the network (communities reached, betweenness, k-shell); mavens from
-    the store's cascades (how early people adopt); people without the data score 0 with "no data".
+    the store's cascades (how early people adopt); salesmen from --conversions (the lift of
+    the people they exposed over matched comparable exposures); people without the data
+    score 0 with "no data".
     """
-    from grapevine.cli._roles import influencer_inputs, show_influencers
+    from grapevine.cli._roles import influencer_inputs, read_conversions, show_influencers
 
     try:
         graph, adoptions = influencer_inputs(path, db, platform)
         show_influencers(
             graph,
             adoptions=adoptions,
+            conversions=None if conversions is None else read_conversions(conversions),
             top=top,
             as_json=as_json,
             csv_path=csv,
