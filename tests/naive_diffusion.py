@@ -114,7 +114,11 @@ def lt_run(n, arcs, w, seeds, seed, run, max_steps=-1, n_record=0):
 
 
 def rr_set(n, arcs, p, lt, seed, index):
-    """RR set ``index`` as a list of nodes in discovery order."""
+    """RR set ``index`` as a list of nodes in discovery order.
+
+    IC nodes with two or more in-arcs of one probability ``0 < p < 1`` use subset
+    sampling (geometric gaps between live in-arcs), the others one draw per arc.
+    """
     inn = in_lists(n, arcs, p)
     rng = Stream(seed, index)
     root = min(int(rng.uniform() * n), n - 1)
@@ -140,6 +144,21 @@ def rr_set(n, arcs, p, lt, seed, index):
     while head < len(found):
         v = found[head]
         head += 1
+        probs = {w for _, w in inn[v]}
+        if len(inn[v]) >= 2 and len(probs) == 1 and 0.0 < next(iter(probs)) < 1.0:
+            # subset sampling: jump straight to the next live in-arc (geometric gaps)
+            log_q = math.log(1.0 - next(iter(probs)))
+            j = -1
+            while True:
+                gap = math.log(1.0 - rng.uniform()) / log_q
+                if gap >= len(inn[v]) - 1 - j:
+                    break
+                j += 1 + int(gap)
+                u = inn[v][j][0]
+                if u not in seen:
+                    seen.add(u)
+                    found.append(u)
+            continue
         for u, w in inn[v]:
             if u in seen:
                 continue
@@ -205,3 +224,29 @@ def greedy_cover(rr_sets: Sequence[Sequence[int]], n: int, k: int) -> list[int]:
         gains = [(coverage(rr_sets, [*chosen, v]) - base, -v) for v in range(n) if v not in chosen]
         chosen.append(-max(gains)[1])
     return chosen
+
+
+def greedy_upper_bound(rr_sets: Sequence[Sequence[int]], n: int, k: int) -> int:
+    """OPIM-C's bound on the best coverage by ``k`` nodes from plain greedy.
+
+    The least, over the greedy prefixes ``S_i`` (i = 0..k), of the coverage of
+    ``S_i`` plus the ``k`` largest marginal coverages of the other nodes.
+    """
+    chosen = greedy_cover(rr_sets, n, k)
+    best = None
+    for i in range(k + 1):
+        prefix = chosen[:i]
+        base = coverage(rr_sets, prefix)
+        gains = sorted(
+            (coverage(rr_sets, [*prefix, v]) - base for v in range(n) if v not in prefix),
+            reverse=True,
+        )
+        value = base + sum(gains[:k])
+        best = value if best is None else min(best, value)
+    assert best is not None
+    return best
+
+
+def best_coverage(rr_sets: Sequence[Sequence[int]], n: int, k: int) -> int:
+    """The best coverage by any ``k`` nodes, by enumeration."""
+    return max(coverage(rr_sets, list(s)) for s in itertools.combinations(range(n), k))

@@ -139,7 +139,12 @@ def test_imm_is_near_the_exact_optimum(k: int, lt: bool) -> None:
     assert est.spread_ == pytest.approx(value, rel=0.05)
     assert est.n_rr_sets_ >= 100_000
     assert est.lower_bound_ >= 1.0
-    assert est.approximation_ == pytest.approx(1 - 1 / np.e - 0.2)
+    assert est.guarantee_ == pytest.approx(1 - 1 / np.e - 0.2)
+    # the a-posteriori certificate: bounds around the exact values, ratio = their quotient
+    assert est.spread_lower_ <= value <= best <= est.spread_upper_
+    assert est.approximation_ == pytest.approx(est.spread_lower_ / est.spread_upper_)
+    assert est.validation_rr_sets_ == -(-est.n_rr_sets_ // 4)
+    assert est.validation_spread_ == pytest.approx(value, rel=0.05)
     assert est.marginal_spread_.sum() == pytest.approx(est.spread_)
 
 

@@ -294,6 +294,8 @@ def test_browser_thank_you_snippet_then_participant_page(
             expect(page.get_by_test_id("code")).to_be_visible()
             code = page.get_by_test_id("code").inner_text()
             expect(page.get_by_test_id("signups")).to_have_text("0")
+            page.get_by_test_id("copy").click()  # a share by copying the link (a beacon)
+            expect(page.get_by_test_id("copy")).to_have_text("Copied")
             r = client.post(
                 "/api/events",
                 json={
@@ -308,6 +310,8 @@ def test_browser_thank_you_snippet_then_participant_page(
             page.get_by_test_id("refresh").click()
             expect(page.get_by_test_id("signups")).to_have_text("1")
             page.screenshot(path=str(tmp_path / "participant.png"))
+            stats = client.get(f"/api/campaigns/{cid}/stats").json()
+            assert stats["channels"]["copy"]["shares"] == 1
         finally:
             browser.close()
 
@@ -344,11 +348,21 @@ def test_the_funnel_is_counted_per_share_channel(client: httpx.Client) -> None:
         },
     )
     assert r.status_code in (200, 201), r.text
+    share = joined["page"] + "/share"
+    assert client.post(share, params={"ch": "whatsapp"}).status_code == 204
+    assert client.post(share, params={"ch": "myspace"}).status_code == 422
+    assert client.post("/p/not-a-token/share", params={"ch": "x"}).status_code == 404
     stats = client.get(f"/api/campaigns/{cid}/stats").json()
     assert stats["channels"] == {
-        "coupon": {"clicks": 0, "signups": 1, "purchases": 0},
-        "direct": {"clicks": 1, "signups": 0, "purchases": 0},
-        "whatsapp": {"clicks": 1, "signups": 1, "purchases": 0},
+        "coupon": {"shares": 0, "clicks": 0, "signups": 1, "purchases": 0},
+        "direct": {"shares": 0, "clicks": 1, "signups": 0, "purchases": 0},
+        "whatsapp": {"shares": 1, "clicks": 1, "signups": 1, "purchases": 0},
     }
+    # The viral loop: erin (generation 0) referred two friends (generation 1).
+    assert stats["tree_depth"] == 1
+    gens = {g["cohort"]: (g["adopters"], g["signups"]) for g in stats["k_by_generation"]}
+    assert gens == {"0": (1, 2), "1": (2, 0)}
+    assert stats["k_factor"] == pytest.approx(2 / 3)
+    assert len(stats["k_by_week"]) >= 1
     page = client.get(joined["page"] + "/stats").text
     assert "whatsapp 1" in page

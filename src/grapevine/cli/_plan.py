@@ -13,9 +13,11 @@ from grapevine.cli._render import console
 from grapevine.diffusion import SpreadResult, simulate
 from grapevine.errors import BadInput, InvalidParameter
 from grapevine.graph import Graph, read_edgelist
-from grapevine.influence import IMM
+from grapevine.influence import IMM, OPIMC
 
 NAMED = ("wc", "trivalency", "uniform", "weight")
+ALGORITHMS: dict[str, type[OPIMC] | type[IMM]] = {"opimc": OPIMC, "imm": IMM}
+NAMES = {"opimc": "OPIM-C", "imm": "IMM"}
 
 
 def load_graph(path: Path | None, db: str | None, platform: str | None) -> Graph:
@@ -30,11 +32,18 @@ def load_graph(path: Path | None, db: str | None, platform: str | None) -> Graph
     return Graph.from_edgelist(path)
 
 
-def probabilities_arg(graph: Graph, text: str) -> str | float | np.ndarray:
+def probabilities_arg(
+    graph: Graph, text: str, cascades: Path | None = None, learner: str = "bernoulli"
+) -> str | float | np.ndarray:
     """A named scheme, one probability for every arc, or a ``u v p`` file of per-arc values.
 
-    Arcs of the graph that the file does not list get probability 0.
+    Arcs of the graph that the file does not list get probability 0; ``learned`` learns
+    them from the ``cascades`` file (``learner``: bernoulli, jaccard or em).
     """
+    if text == "learned":
+        from grapevine.cli._plan_budget import learned_probabilities
+
+        return learned_probabilities(graph, cascades, learner)
     if text in NAMED:
         return text
     try:
@@ -126,14 +135,19 @@ def plan_campaign(
     steps: int,
     random_state: int | None,
     as_json: bool,
+    cascades: Path | None = None,
+    learner: str = "bernoulli",
+    algorithm: str = "opimc",
 ) -> None:
-    """Choose ``k`` seeds by IMM, simulate their reach round by round, and print both."""
-    probs = probabilities_arg(graph, probabilities)
+    """Choose ``k`` seeds (OPIM-C or IMM), simulate their reach round by round, print both."""
+    probs = probabilities_arg(graph, probabilities, cascades, learner)
     if k > graph.n_nodes:
         raise InvalidParameter("k", "plan", f"an int in the range [1, {graph.n_nodes}]", k)
-    est = IMM(k, epsilon=epsilon, model=model, probabilities=probs, random_state=random_state).fit(
-        graph
-    )
+    if algorithm not in ALGORITHMS:
+        raise InvalidParameter("algorithm", "plan", "one of 'opimc', 'imm'", algorithm)
+    est = ALGORITHMS[algorithm](
+        k, epsilon=epsilon, model=model, probabilities=probs, random_state=random_state
+    ).fit(graph)
     sim_state = None if random_state is None else random_state + 1
     final = simulate(
         graph, est.seeds_, model=model, probabilities=probs, runs=runs, random_state=sim_state
@@ -160,14 +174,17 @@ def plan_campaign(
             "reach_by_step": by_step,
             "n_rr_sets": est.n_rr_sets_,
             "approximation": est.approximation_,
+            "algorithm": algorithm,
+            "spread_lower": est.spread_lower_,
+            "spread_upper": est.spread_upper_,
         }
         print(json.dumps(out))
         return
     console.print(
-        f"[bold]{k} seeds[/] by IMM ({model.upper()}, {probabilities}, epsilon {epsilon}) on "
-        f"{graph.n_nodes:,} people, {graph.n_edges:,} arcs: estimated reach "
+        f"[bold]{k} seeds[/] by {NAMES[algorithm]} ({model.upper()}, {probabilities}, "
+        f"epsilon {epsilon}) on {graph.n_nodes:,} people, {graph.n_edges:,} arcs: estimated reach "
         f"{est.spread_:,.1f} from {est.n_rr_sets_:,} RR sets; at least "
-        f"{est.approximation_:.3f} of the best possible (probability 1 - 1/n)"
+        f"{est.approximation_:.3f} of the best possible (certified, probability 1 - 1/n)"
     )
     table = Table("#", "seed", "marginal gain", title="Seeds in pick order")
     for i, row in enumerate(seeds, 1):

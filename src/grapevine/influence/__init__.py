@@ -1,4 +1,4 @@
-"""Seed selection with guarantees (IMM, budgeted IMM), CELF greedy, tipping curves, heuristics.
+"""Seed selection with guarantees (OPIM-C, IMM, budgeted IMM), CELF, tipping curves, heuristics.
 
 >>> from grapevine.graph import Graph
 >>> from grapevine.influence import IMM, top_degree
@@ -10,22 +10,41 @@
 from grapevine.influence._baselines import degree_discount, pagerank_seeds, top_degree
 from grapevine.influence._budget import BudgetedIMM, budgeted_seeds, seed_costs
 from grapevine.influence._celf import CELF, celf
+from grapevine.influence._continuous import (
+    ContinuousIM,
+    continuous_discounts,
+    seed_probability_table,
+    simulate_random_seeds,
+)
 from grapevine.influence._imm import IMM, MIN_RR_SETS, imm
-from grapevine.influence._tipping import ReachCurve, reach_curve, tipping_budget
+from grapevine.influence._opimc import OPIMC, opimc
+from grapevine.influence._tipping import (
+    ReachCurve,
+    plot_reach_curve,
+    reach_curve,
+    tipping_budget,
+)
 
 __all__ = [
     "CELF",
     "IMM",
     "MIN_RR_SETS",
+    "OPIMC",
     "BudgetedIMM",
+    "ContinuousIM",
     "ReachCurve",
     "budgeted_seeds",
     "celf",
+    "continuous_discounts",
     "degree_discount",
     "imm",
+    "opimc",
     "pagerank_seeds",
+    "plot_reach_curve",
     "reach_curve",
     "seed_costs",
+    "seed_probability_table",
+    "simulate_random_seeds",
     "tipping_budget",
     "top_degree",
 ]

@@ -15,7 +15,7 @@ from grapevine.diffusion._edges import model_weights, resolve_seed
 from grapevine.errors import InvalidParameter
 from grapevine.graph import Graph
 
-__all__ = ["IMM", "imm"]
+__all__ = ["IMM", "VALIDATION_SHARE", "imm"]
 
 #: Default floor on the number of RR sets of the selection phase. The
 #: guarantee alone asks for fewer sets as ``epsilon`` grows (NetHEPT, k = 50:
@@ -25,6 +25,11 @@ __all__ = ["IMM", "imm"]
 #: NetHEPT; a quarter on implementations with smaller samples). The floor keeps
 #: every seed of a k <= 100 plan chosen on many covered sets (docs/planning.md).
 MIN_RR_SETS = 100_000
+
+#: Size of IMM's validation collection, as a share of the selection phase's
+#: ``theta``: the independent RR sets on which the chosen seeds are counted for
+#: the a-posteriori certified ratio (``approximation_``).
+VALIDATION_SHARE = 0.25
 
 
 def _threads() -> int:
@@ -39,7 +44,10 @@ class _Pool:
     def __init__(
         self, in_ptr: np.ndarray, in_src: np.ndarray, in_p: np.ndarray, lt: bool, seed: int
     ) -> None:
+        from grapevine._kernels.rrsets import rr_aux
+
         self.args = (in_ptr, in_src, in_p, lt, seed)
+        self.aux = rr_aux(in_ptr, in_p, lt)
         self.offsets = np.zeros(1, dtype=np.int64)
         self.nodes = np.empty(0, dtype=np.int32)
 
@@ -53,9 +61,13 @@ class _Pool:
         if count <= 0:
             return
         in_ptr, in_src, in_p, lt, seed = self.args
+        mean = len(self.nodes) / len(self) if len(self) else 0.0
         off, nodes = sample_rr_sets(
-            in_ptr, in_src, in_p, lt, seed, len(self), count, 8 * _threads()
+            in_ptr, in_src, in_p, lt, seed, len(self), count, 4 * _threads(), self.aux, mean
         )
+        if len(self) == 0:
+            self.offsets, self.nodes = off, nodes
+            return
         self.offsets = np.concatenate([self.offsets, off[1:] + self.offsets[-1]])
         self.nodes = np.concatenate([self.nodes, nodes])
 
@@ -69,6 +81,33 @@ class _Pool:
 
 def _log_comb(n: int, k: int) -> float:
     return math.lgamma(n + 1) - math.lgamma(k + 1) - math.lgamma(n - k + 1)
+
+
+def certify(
+    cov_s: int,
+    theta_s: int,
+    cov_greedy: int,
+    upper_cov: int,
+    theta_opt: int,
+    k: int,
+    n: int,
+    a_low: float,
+    a_up: float,
+) -> tuple[float, float]:
+    """OPIM-C's bounds: ``(lower bound on sigma(S), upper bound on OPT)``.
+
+    ``cov_s`` of ``theta_s`` RR sets independent of ``S`` hold a seed of ``S``;
+    greedy covered ``cov_greedy`` of ``theta_opt`` other sets and bounded the best
+    coverage of ``k`` nodes there by ``upper_cov``. The lower bound fails with
+    probability ``exp(-a_low)``, the upper one with ``exp(-a_up)`` (Tang, Tang, Xiao,
+    Yuan 2018, Lemmas 4.2-4.3). ``sigma(S) >= k`` and ``OPT <= n`` always hold.
+    """
+    ratio = 1.0 - (1.0 - 1.0 / k) ** k
+    bound = min(float(upper_cov), cov_greedy / ratio)
+    root = math.sqrt(cov_s + 2.0 * a_low / 9.0) - math.sqrt(a_low / 2.0)
+    lower = (root**2 - a_low / 18.0) * n / theta_s if root > 0 else 0.0
+    upper = (math.sqrt(bound + a_up / 2.0) + math.sqrt(a_up / 2.0)) ** 2 * n / theta_opt
+    return max(lower, float(min(k, n))), min(upper, float(n))
 
 
 def _timings(sample: _Sample, t1: float, t2: float) -> dict[str, float]:
@@ -190,8 +229,18 @@ class IMM:
         RR sets of the selection phase.
     lower_bound_ : float
         The lower bound ``LB`` on the optimal spread from the sampling phase.
+    guarantee_ : float
+        The a-priori ratio ``1 - 1/e - epsilon``.
     approximation_ : float
-        The certified ratio ``1 - 1/e - epsilon``.
+        The ratio certified a posteriori for these seeds, ``spread_lower_ / spread_upper_``
+        (OPIM-C's bounds; see :class:`grapevine.influence.OPIMC`).
+    spread_lower_ : float
+        Lower confidence bound on the spread of the seeds, from ``validation_rr_sets_``
+        fresh RR sets (:data:`VALIDATION_SHARE` of ``theta``).
+    spread_upper_ : float
+        Upper confidence bound on the best spread of ``k`` seeds, from the selection sets.
+    validation_spread_ : float
+        Unbiased spread estimate from the validation sets.
     marginal_spread_ : ndarray of float64
         Estimated spread added by each seed.
     timings_ : dict
@@ -208,7 +257,10 @@ class IMM:
     + ln 2)``, ``beta = sqrt((1 - 1/e)(ln C(n,k) + ell ln n + ln 2))``; ``ell`` is
     first raised by ``1 + ln 2 / ln n`` so that both phases hold together. The
     selection phase draws fresh RR sets, as Chen (2018) showed reusing the
-    sampling-phase sets breaks the martingale argument. Expected time
+    sampling-phase sets breaks the martingale argument. Then ``ceil(theta / 4)`` more
+    fresh RR sets validate the seeds: with OPIM-C's bounds (each failing with
+    probability ``delta / 2``, ``delta = 1/n**ell``) they give the certified ratio
+    ``approximation_``, besides the a-priori ``guarantee_``. Expected time
     ``O((k + ell)(n + m) log n / epsilon^2)``; memory is the total RR-set size.
 
     References
@@ -269,20 +321,36 @@ class IMM:
             covered=lambda pool: pool.select(k)[1],
         )
         t1 = time.perf_counter()
-        from grapevine._kernels.rrsets import greedy_cover
+        from grapevine._kernels.selection import count_covered, greedy_cover_bound
 
         final, theta = sample.final, sample.theta
-        seeds, marginal = greedy_cover(final.offsets, final.nodes, n, k)
+        seeds, marginal, upper = greedy_cover_bound(final.offsets, final.nodes, n, k)
         t2 = time.perf_counter()
+        in_ptr, in_src, in_p, lt, _ = final.args
+        check = _Pool(in_ptr, in_src, in_p, lt, (seed * 0x9E3779B97F4A7C15 + 3) % 2**64)
+        check.grow(max(1, math.ceil(VALIDATION_SHARE * theta)))
+        t3 = time.perf_counter()
+        cov2 = int(count_covered(check.offsets, check.nodes, n, seeds))
+        a = math.log(2.0 / min(float(n) ** -float(self.ell), 0.5))
+        cov1 = int(marginal.sum())
+        low, up = certify(cov2, len(check), cov1, int(upper), theta, k, n, a, a)
+        t4 = time.perf_counter()
         self.seed_index_ = np.asarray(seeds, dtype=np.int64)
         self.seeds_ = np.asarray(graph.ids[self.seed_index_])
         self.n_rr_sets_ = theta
         self.marginal_spread_ = n * marginal.astype(np.float64) / theta
-        self.spread_ = float(n * int(marginal.sum()) / theta)
+        self.spread_ = float(n * cov1 / theta)
         self.sampling_rr_sets_ = sample.sampling_rr_sets
+        self.validation_rr_sets_ = len(check)
         self.lower_bound_ = sample.lower_bound
-        self.approximation_ = 1.0 - 1.0 / math.e - eps
+        self.validation_spread_ = float(n * cov2 / len(check))
+        self.spread_lower_ = low
+        self.spread_upper_ = up
+        self.approximation_ = low / up
+        self.guarantee_ = 1.0 - 1.0 / math.e - eps
         self.timings_ = _timings(sample, t1, t2)
+        self.timings_["sampling"] += t3 - t2
+        self.timings_["selection"] += t4 - t3
         return self
 
 

@@ -12,6 +12,7 @@ __all__ = [
     "CampaignStats",
     "ChannelFunnel",
     "ClickCounts",
+    "CohortK",
     "ErasurePublic",
     "EventBody",
     "EventCreate",
@@ -21,6 +22,7 @@ __all__ = [
     "KeyPublic",
     "ParticipantCreate",
     "ParticipantPublic",
+    "Projection",
     "ReviewCreate",
     "ReviewItem",
     "ReviewPublic",
@@ -137,11 +139,30 @@ class RewardTotal(BaseModel):
 
 
 class ChannelFunnel(BaseModel):
-    """Referred human clicks, signups and purchases that came through one share channel."""
+    """Shares, referred human clicks, signups and purchases of one share channel."""
 
+    shares: int = 0
     clicks: int
     signups: int
     purchases: int
+
+
+class CohortK(BaseModel):
+    """K of one cohort: signups referred by its adopters per adopter."""
+
+    cohort: str
+    adopters: int
+    invitations: int
+    signups: int
+    k: float | None
+
+
+class Projection(BaseModel):
+    """Customers the viral loop projects after ``cycles`` cycles (``t_s`` seconds)."""
+
+    t_s: float
+    cycles: float
+    customers: float | None
 
 
 class CampaignStats(BaseModel):
@@ -158,6 +179,19 @@ class CampaignStats(BaseModel):
         default_factory=dict,
         description="The funnel per share channel (the ch= of the link; direct: none; "
         "coupon: credited through a coupon code).",
+    )
+    k_by_generation: list[CohortK] = Field(
+        default_factory=list,
+        description="K per generation of the referral tree (0: adopters referred by nobody).",
+    )
+    k_by_week: list[CohortK] = Field(
+        default_factory=list, description="K per weekly signup cohort (Monday-Sunday, UTC)."
+    )
+    tree_depth: int = Field(0, description="Generations of the deepest referral chain.")
+    projected_customers: list[Projection] = Field(
+        default_factory=list,
+        description="Customers after 0-4 viral cycles if K and the cycle time hold "
+        "(grapevine.cascades.projected_growth); empty without both.",
     )
     rewards: dict[str, RewardTotal] = Field(
         description="Count and amount of the campaign's rewards by status (pending, granted, "

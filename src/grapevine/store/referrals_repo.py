@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 import uuid
 from collections.abc import Iterable, Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Select, delete, exists, func, or_, select, update
 from sqlalchemy.orm import Session
@@ -28,6 +28,9 @@ from grapevine.store.models import (
     Tie,
 )
 from grapevine.store.risk_models import RiskDecisionRow
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 __all__ = [
     "EMAIL_PLATFORM",
@@ -451,19 +454,21 @@ def campaign_stats(session: Session, *, campaign_id: int) -> dict[str, Any]:
     frame = pd.DataFrame(growth, columns=["referrer", "person", "kind", "time"])
     k = float(k_factor(frame)["k"].iloc[0]) if rows else math.nan
     cycle = float(viral_cycle_time(frame).median) if rows else math.nan
+    loop = _viral_loop(frame, k=k, cycle=cycle)
     funnel: dict[str, dict[str, int]] = {}
+    step = {"share": "shares", "click": "clicks", "signup": "signups", "purchase": "purchases"}
     for channel, kind, n in session.execute(
         select(ReferralEvent.channel, ReferralEvent.kind, func.count())
         .where(
             ReferralEvent.campaign_id == campaign_id,
             ReferralEvent.referrer_id.is_not(None),
-            ReferralEvent.kind.in_(("click", "signup", "purchase")),
+            ReferralEvent.kind.in_(tuple(step)),
             (ReferralEvent.kind != "click") | (ReferralEvent.traffic == "browser"),
         )
         .group_by(ReferralEvent.channel, ReferralEvent.kind)
     ).all():
-        steps = funnel.setdefault(channel or "direct", {"clicks": 0, "signups": 0, "purchases": 0})
-        steps[{"click": "clicks", "signup": "signups", "purchase": "purchases"}[kind]] += int(n)
+        steps = funnel.setdefault(channel or "direct", dict.fromkeys(step.values(), 0))
+        steps[step[kind]] += int(n)
     totals = session.execute(
         select(Reward.status, func.count(), func.sum(Reward.amount))
         .where(Reward.campaign_id == campaign_id)
@@ -485,11 +490,52 @@ def campaign_stats(session: Session, *, campaign_id: int) -> dict[str, Any]:
         "cycle_time_median_s": _number(cycle),
         "participants": participant_count(session, campaign_id=campaign_id),
         "channels": dict(sorted(funnel.items())),
+        **loop,
         "rewards": {
             str(status): {"count": int(n), "amount": round(float(total or 0.0), 2)}
             for status, n, total in totals
         },
     }
+
+
+def _viral_loop(frame: pd.DataFrame, *, k: float, cycle: float) -> dict[str, Any]:
+    """K per generation and per weekly cohort, the referral tree depth and the growth that K
+    and the cycle time project (all from :mod:`grapevine.cascades`)."""
+    from grapevine.cascades import k_factor, projected_growth
+
+    empty: dict[str, Any] = {
+        "k_by_generation": [],
+        "k_by_week": [],
+        "tree_depth": 0,
+        "projected_customers": [],
+    }
+    if frame.empty:
+        return empty
+    out = dict(empty)
+    columns = ["cohort", "adopters", "invitations", "signups", "k"]
+    for key, cohort in (("k_by_generation", "generation"), ("k_by_week", "W")):
+        table = k_factor(frame, cohort=cohort)[columns]
+        out[key] = [
+            {
+                "cohort": str(row.cohort),
+                "adopters": int(row.adopters),
+                "invitations": int(row.invitations),
+                "signups": int(row.signups),
+                "k": _number(float(row.k)),
+            }
+            for row in table.itertuples(index=False)
+            if not (isinstance(row.cohort, float) and math.isnan(row.cohort))
+        ]
+    generations = [int(g["cohort"]) for g in out["k_by_generation"] if g["adopters"] > 0]
+    out["tree_depth"] = max(generations, default=0)
+    if math.isfinite(k) and math.isfinite(cycle) and cycle > 0:
+        adopters = sum(g["adopters"] for g in out["k_by_generation"])
+        growth = projected_growth(k, cycle, adopters, 4)
+        out["projected_customers"] = [
+            {"t_s": float(t), "cycles": float(n), "customers": _number(float(c))}
+            for t, n, c in growth.itertuples(index=False)
+        ]
+    return out
 
 
 # ---------------------------------------------------------------------------- fraud signals

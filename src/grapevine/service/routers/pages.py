@@ -14,12 +14,13 @@ from __future__ import annotations
 
 import hmac
 import time
+import uuid
 from collections.abc import Callable
 from importlib import resources
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, HTTPException, Request, status
-from fastapi.responses import FileResponse, HTMLResponse, JSONResponse
+from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Response
 from fastapi.templating import Jinja2Templates
 
 from grapevine import referrals as rf
@@ -127,6 +128,7 @@ def _context(request: Request, token: str, view: ParticipantView) -> dict[str, A
         "now": time.time(),
         "money": _money(view.currency),
         "stats_url": str(request.url_for("participant_stats", token=token)),
+        "share_url": str(request.url_for("participant_share", token=token)),
     }
 
 
@@ -172,6 +174,35 @@ def participant_stats(
     )
     response.headers["Cache-Control"] = "no-store"
     return response
+
+
+@router.post("/p/{token}/share", status_code=status.HTTP_204_NO_CONTENT, name="participant_share")
+def participant_share(
+    token: str, session: SessionDep, salt: IpSaltDep, ch: str | None = None
+) -> Response:
+    """Record that the participant opened a share button (the ``share`` step of the funnel).
+
+    The page posts it as the button opens the network's share dialog; whether the message
+    was then sent is the network's to know, so this counts intents to share.
+    """
+    try:
+        view = _view(token, session, salt)
+    except GrapevineError:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, "no such participant page") from None
+    if ch not in rf.CHANNELS:
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, f"unknown channel {ch!r}")
+    referrals_repo.add_event(
+        session,
+        campaign_id=view.campaign_id,
+        kind="share",
+        time=time.time(),
+        code=view.code,
+        referrer_id=view.person_id,
+        idempotency_key=f"share:{uuid.uuid4().hex}",
+        channel=ch,
+    )
+    session.commit()
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
 @router.get("/embed.js", include_in_schema=False)
