@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import gzip
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import sqlalchemy as sa
 
@@ -92,3 +94,40 @@ def api_key(store_or_url: object, tenant: str = "acme", role: str = "admin") -> 
 def auth(key: str) -> dict[str, str]:
     """The request headers that present ``key``."""
     return {"Authorization": f"Bearer {key}"}
+
+
+def free_port() -> int:
+    """A TCP port free on the loopback interface now."""
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@contextmanager
+def serve(app: Any, *, startup_timeout: float = 30.0) -> Iterator[str]:
+    """Serve ``app`` (ASGI) with a real uvicorn server on a free loopback port, in a thread.
+
+    Yields the base URL; on exit the server stops gracefully (the app's lifespan shutdown
+    runs, so a click writer drains).
+    """
+    import threading
+    import time
+
+    import uvicorn
+
+    port = free_port()
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="error"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + startup_timeout
+    while not server.started:
+        assert time.monotonic() < deadline, "server did not start"
+        assert thread.is_alive(), "server stopped while starting"
+        time.sleep(0.02)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=20)

@@ -9,7 +9,6 @@ from __future__ import annotations
 import http.server
 import os
 import shutil
-import socket
 import threading
 import time
 from collections.abc import Iterator
@@ -19,7 +18,6 @@ from urllib.parse import parse_qs, unquote, urlsplit
 
 import httpx
 import pytest
-import uvicorn
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -28,7 +26,7 @@ from grapevine import referrals as rf
 from grapevine.config import Settings
 from grapevine.errors import BadInput
 from grapevine.service import create_app
-from support import api_key, outcome
+from support import api_key, outcome, serve
 
 SALT = "page-test-salt"
 WEBHOOK_SECRET = "whsec_pages_test"
@@ -92,32 +90,14 @@ def test_tokens_of_another_secret_and_expired_tokens_are_refused() -> None:
 
 
 # ============================================================================ HTTP
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.fixture
 def server(store_url: str) -> Iterator[str]:
     """A real server on each backend."""
     settings = Settings.model_validate(
         {"database_url": store_url, "ip_salt": SALT, "webhook_secret": WEBHOOK_SECRET}
     )
-    port = _free_port()
-    config = uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="error")
-    srv = uvicorn.Server(config)
-    thread = threading.Thread(target=srv.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not srv.started:
-        assert time.monotonic() < deadline, "server did not start"
-        time.sleep(0.02)
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        srv.should_exit = True
-        thread.join(timeout=10)
+    with serve(create_app(settings)) as base:
+        yield base
 
 
 @pytest.fixture

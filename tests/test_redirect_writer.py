@@ -5,8 +5,6 @@ Real stores on both backends; the writer runs its real background thread.
 
 from __future__ import annotations
 
-import socket
-import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -16,7 +14,6 @@ from typing import Any
 import httpx
 import pytest
 import sqlalchemy as sa
-import uvicorn
 from fastapi import FastAPI
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -27,7 +24,7 @@ from grapevine.service import create_app
 from grapevine.service._clicks import Click, ClickWriter, LinkCache
 from grapevine.service.routers import redirects
 from grapevine.store import Store
-from support import api_key, auth
+from support import api_key, auth, serve
 
 BROWSER = "Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0"
 ALLOW = ["https://shop.example/welcome", "https://blog.example"]
@@ -49,24 +46,11 @@ def _settings(store: Store, **extra: Any) -> Settings:
 @contextmanager
 def _client(app: FastAPI) -> Iterator[httpx.Client]:
     """A client of ``app`` served by a real uvicorn server on a free loopback port."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = int(sock.getsockname()[1])
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="error"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        assert time.monotonic() < deadline, "server did not start"
-        time.sleep(0.01)
-    try:
-        with httpx.Client(
-            base_url=f"http://127.0.0.1:{port}", follow_redirects=False, timeout=30
-        ) as client:
-            yield client
-    finally:
-        server.should_exit = True
-        thread.join(timeout=20)
+    with (
+        serve(app) as base,
+        httpx.Client(base_url=base, follow_redirects=False, timeout=30) as client,
+    ):
+        yield client
 
 
 def _hot_link(store: Store) -> Hot:

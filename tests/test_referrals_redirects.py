@@ -2,15 +2,11 @@
 
 from __future__ import annotations
 
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from urllib.parse import parse_qs, urlsplit
 
 import httpx
 import pytest
-import uvicorn
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -18,7 +14,7 @@ from grapevine.config import Settings
 from grapevine.errors import InvalidParameter
 from grapevine.referrals import add_params, resolve_destination
 from grapevine.service import create_app
-from support import api_key, auth
+from support import api_key, auth, serve
 
 ALLOW = ["https://shop.example/welcome", "https://blog.example", "http://legacy.example:8080/"]
 DEFAULT = "https://shop.example/welcome"
@@ -198,34 +194,21 @@ def link(store_url: str) -> Iterator[tuple[httpx.Client, str]]:
     """``(client, code)``: a served app with a campaign on ALLOW and one participant."""
     key = api_key(store_url)
     app = create_app(Settings.model_validate({"database_url": store_url, "ip_salt": "salt"}))
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = int(s.getsockname()[1])
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="error"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not server.started:
-        assert time.monotonic() < deadline, "server did not start"
-        time.sleep(0.02)
-    try:
-        with httpx.Client(
-            base_url=f"http://127.0.0.1:{port}", timeout=30, follow_redirects=False
-        ) as client:
-            camp = client.post(
-                "/api/campaigns", json={"name": "r", "destinations": ALLOW}, headers=auth(key)
-            )
-            assert camp.status_code == 201, camp.text
-            joined = client.post(
-                f"/api/campaigns/{camp.json()['id']}/participants",
-                json={"email": "ann@x.org"},
-                headers=auth(key),
-            )
-            assert joined.status_code == 200, joined.text
-            yield client, str(joined.json()["code"])
-    finally:
-        server.should_exit = True
-        thread.join(timeout=20)
+    with (
+        serve(app) as base,
+        httpx.Client(base_url=base, timeout=30, follow_redirects=False) as client,
+    ):
+        camp = client.post(
+            "/api/campaigns", json={"name": "r", "destinations": ALLOW}, headers=auth(key)
+        )
+        assert camp.status_code == 201, camp.text
+        joined = client.post(
+            f"/api/campaigns/{camp.json()['id']}/participants",
+            json={"email": "ann@x.org"},
+            headers=auth(key),
+        )
+        assert joined.status_code == 200, joined.text
+        yield client, str(joined.json()["code"])
 
 
 ATTACKS = [

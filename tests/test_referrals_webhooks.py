@@ -6,14 +6,11 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-import socket
-import threading
 import time
 from collections.abc import Iterator
 
 import httpx
 import pytest
-import uvicorn
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -30,7 +27,7 @@ from grapevine.referrals import (
     verify_webhook,
 )
 from grapevine.service import create_app
-from support import api_key, auth
+from support import api_key, auth, serve
 
 SECRET = "whsec_test_secret"
 BODY = b'{"id": "evt_1", "object": "event", "type": "checkout.session.completed"}'
@@ -246,36 +243,23 @@ def served(store_url: str) -> Iterator[tuple[httpx.Client, int, str]]:
             "max_body_bytes": MAX_BODY,
         }
     )
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = int(s.getsockname()[1])
-    server = uvicorn.Server(
-        uvicorn.Config(create_app(settings_), host="127.0.0.1", port=port, log_level="error")
-    )
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not server.started:
-        assert time.monotonic() < deadline, "server did not start"
-        time.sleep(0.02)
-    try:
-        with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=30) as client:
-            camp = client.post(
-                "/api/campaigns",
-                json={"name": "hooks", "destinations": ["https://shop.example/"]},
-                headers=auth(key),
-            )
-            assert camp.status_code == 201, camp.text
-            cid = int(camp.json()["id"])
-            joined = client.post(
-                f"/api/campaigns/{cid}/participants", json={"email": "ann@x.org"}, headers=auth(key)
-            )
-            assert joined.status_code == 200, joined.text
-            client.headers.update(auth(key))  # for the stats reads below
-            yield client, cid, str(joined.json()["code"])
-    finally:
-        server.should_exit = True
-        thread.join(timeout=20)
+    with (
+        serve(create_app(settings_)) as base,
+        httpx.Client(base_url=base, timeout=30) as client,
+    ):
+        camp = client.post(
+            "/api/campaigns",
+            json={"name": "hooks", "destinations": ["https://shop.example/"]},
+            headers=auth(key),
+        )
+        assert camp.status_code == 201, camp.text
+        cid = int(camp.json()["id"])
+        joined = client.post(
+            f"/api/campaigns/{cid}/participants", json={"email": "ann@x.org"}, headers=auth(key)
+        )
+        assert joined.status_code == 200, joined.text
+        client.headers.update(auth(key))  # for the stats reads below
+        yield client, cid, str(joined.json()["code"])
 
 
 def _signed(

@@ -4,8 +4,6 @@ server on a real store (SQLite and PostgreSQL), every rule through the HTTP API.
 from __future__ import annotations
 
 import json
-import socket
-import threading
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -13,7 +11,6 @@ from typing import Any
 import httpx
 import pytest
 import sqlalchemy as sa
-import uvicorn
 from hypothesis import given
 from hypothesis import strategies as st
 from sqlalchemy.orm import Session
@@ -26,7 +23,7 @@ from grapevine.service import create_app
 from grapevine.service._risk import mask_email, risk_rules, ua_class
 from grapevine.store import Store
 from grapevine.store.models import Campaign
-from support import api_key, auth
+from support import api_key, auth, serve
 
 FIREFOX = "Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0"
 FIREFOX_NEWER = "Mozilla/5.0 (X11; Linux x86_64; rv:129.0) Gecko/20100101 Firefox/129.0"
@@ -54,26 +51,13 @@ def api(store_url: str) -> Iterator[Api]:
             "rate_limit_per_ip": "off",
         }
     )
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = int(s.getsockname()[1])
-    server = uvicorn.Server(
-        uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="error")
-    )
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not server.started:
-        assert time.monotonic() < deadline, "server did not start"
-        time.sleep(0.02)
-    try:
-        key = api_key(store_url)
-        with Api(base_url=f"http://127.0.0.1:{port}", timeout=30, headers=auth(key)) as client:
-            client.store_url = store_url
-            yield client
-    finally:
-        server.should_exit = True
-        thread.join(timeout=20)
+    key = api_key(store_url)
+    with (
+        serve(create_app(settings)) as base,
+        Api(base_url=base, timeout=30, headers=auth(key)) as client,
+    ):
+        client.store_url = store_url
+        yield client
 
 
 def _campaign(client: Api, **rules: Any) -> int:

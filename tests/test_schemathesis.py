@@ -10,22 +10,18 @@ whole file stays under a minute on the 2-core machine.
 
 from __future__ import annotations
 
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
 import schemathesis
-import uvicorn
 from hypothesis import HealthCheck, settings
 from schemathesis.checks import not_a_server_error
 
 from grapevine.config import Settings
 from grapevine.service import create_app
-from support import api_key, auth
+from support import api_key, auth, serve
 
 pytestmark = pytest.mark.slow  # about 20-40 s
 
@@ -50,25 +46,11 @@ def api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str]]:
             }
         )
     )
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = int(s.getsockname()[1])
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="error"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not server.started:
-        assert time.monotonic() < deadline, "server did not start"
-        time.sleep(0.02)
-    base = f"http://127.0.0.1:{port}"
-    with httpx.Client(base_url=base, headers=auth(key)) as c:
-        cid = c.post("/api/campaigns", json={"name": "seed", "destinations": ALLOW}).json()["id"]
-        c.post(f"/api/campaigns/{cid}/participants", json={"email": "ann@x.org"})
-    try:
+    with serve(app) as base:
+        with httpx.Client(base_url=base, headers=auth(key)) as c:
+            cid = c.post("/api/campaigns", json={"name": "seed", "destinations": ALLOW}).json()
+            c.post(f"/api/campaigns/{cid['id']}/participants", json={"email": "ann@x.org"})
         yield base, key
-    finally:
-        server.should_exit = True
-        thread.join(timeout=20)
 
 
 # The schema as the app publishes it at /openapi.json (building the app opens nothing).

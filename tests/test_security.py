@@ -9,17 +9,14 @@ from __future__ import annotations
 import json
 import os
 import socket
-import threading
-import time
 import uuid
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from typing import Any
 
 import httpx
 import pytest
 import sqlalchemy as sa
-import uvicorn
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from sqlalchemy.orm import Session
@@ -30,7 +27,7 @@ from grapevine.service import create_app
 from grapevine.service._ratelimit import MemoryBuckets, Rate, RedisBuckets, parse_rate
 from grapevine.store import Store, current_revision, downgrade, make_engine, migrate
 from grapevine.store import tenants_repo as tr
-from support import api_key, auth
+from support import api_key, auth, serve
 
 ALLOW = ["https://shop.example/welcome"]
 OFFER = {
@@ -53,29 +50,8 @@ def _settings(url: str, **extra: Any) -> Settings:
     )
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-@contextmanager
-def _serve(settings: Settings) -> Iterator[str]:
-    config = uvicorn.Config(
-        create_app(settings), host="127.0.0.1", port=_free_port(), log_level="error"
-    )
-    srv = uvicorn.Server(config)
-    thread = threading.Thread(target=srv.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not srv.started:
-        assert time.monotonic() < deadline, "server did not start"
-        time.sleep(0.02)
-    try:
-        yield f"http://127.0.0.1:{config.port}"
-    finally:
-        srv.should_exit = True
-        thread.join(timeout=10)
+def _serve(settings: Settings) -> AbstractContextManager[str]:
+    return serve(create_app(settings))
 
 
 @pytest.fixture

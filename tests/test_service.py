@@ -2,25 +2,15 @@
 
 from __future__ import annotations
 
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
-import uvicorn
 
 from grapevine.config import Settings
 from grapevine.service import create_app
-from support import api_key, auth
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+from support import api_key, auth, serve
 
 
 @pytest.fixture
@@ -30,19 +20,8 @@ def db_url(tmp_path: Path) -> str:
 
 @pytest.fixture
 def server(db_url: str) -> Iterator[str]:
-    settings = Settings(database_url=db_url)
-    port = _free_port()
-    config = uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="error")
-    srv = uvicorn.Server(config)
-    thread = threading.Thread(target=srv.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not srv.started:
-        assert time.monotonic() < deadline, "server did not start"
-        time.sleep(0.02)
-    yield f"http://127.0.0.1:{port}"
-    srv.should_exit = True
-    thread.join(timeout=10)
+    with serve(create_app(Settings(database_url=db_url))) as base:
+        yield base
 
 
 def test_health_and_summary(server: str, db_url: str) -> None:

@@ -5,8 +5,6 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-import socket
-import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -14,12 +12,11 @@ from typing import Any
 
 import httpx
 import pytest
-import uvicorn
 
 from grapevine import referrals as rf
 from grapevine.config import Settings
 from grapevine.service import create_app
-from support import api_key, auth
+from support import api_key, auth, serve
 
 WEBHOOK_SECRET = "whsec_grapevine_test"
 STRIPE_SECRET = "whsec_stripe_test"
@@ -30,12 +27,6 @@ OFFER = {
     "friend": {"kind": "percent", "amount": 20},
     "hold_seconds": 0,
 }
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def _serve(database_url: str, *, configured: bool = True) -> Iterator[str]:
@@ -57,20 +48,8 @@ def _serve(database_url: str, *, configured: bool = True) -> Iterator[str]:
             **secrets,
         }
     )
-    port = _free_port()
-    config = uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="error")
-    srv = uvicorn.Server(config)
-    thread = threading.Thread(target=srv.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not srv.started:
-        assert time.monotonic() < deadline, "server did not start"
-        time.sleep(0.02)
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        srv.should_exit = True
-        thread.join(timeout=10)
+    with serve(create_app(settings)) as base:
+        yield base
 
 
 @pytest.fixture
