@@ -102,7 +102,13 @@ def reach_by_step(res: SpreadResult) -> list[dict[str, float]]:
     if res.new_by_step is None:
         return [{"step": -1, "mean": res.mean, "p5": res.p5, "p95": res.p95}]
     base = np.full((res.runs, 1), res.n_seeds, dtype=np.int64)
-    cum = np.concatenate([base, res.n_seeds + np.cumsum(res.new_by_step, axis=1)], axis=1)
+    return reach_summary(
+        np.concatenate([base, res.n_seeds + np.cumsum(res.new_by_step, axis=1)], axis=1)
+    )
+
+
+def reach_summary(cum: np.ndarray) -> list[dict[str, float]]:
+    """Mean, 5th and 95th percentile of each column of ``cum`` (runs x rounds)."""
     return [
         {
             "step": t,

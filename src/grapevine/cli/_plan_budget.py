@@ -11,6 +11,7 @@ from typing import Any
 import numpy as np
 from rich.table import Table
 
+from grapevine.cli._plan import reach_by_step, reach_summary
 from grapevine.cli._render import console, json_value
 from grapevine.diffusion import simulate
 from grapevine.errors import BadInput, InvalidParameter
@@ -182,19 +183,6 @@ def levels_arg(text: str | None) -> tuple[float, ...]:
 
 
 # ----------------------------------------------------------------------------- output
-def _by_round(cum: np.ndarray) -> list[dict[str, float]]:
-    """Mean, 5th and 95th percentile of the people reached after each round (columns)."""
-    return [
-        {
-            "step": t,
-            "mean": float(cum[:, t].mean()),
-            "p5": float(np.percentile(cum[:, t], 5)),
-            "p95": float(np.percentile(cum[:, t], 95)),
-        }
-        for t in range(cum.shape[1])
-    ]
-
-
 def _reach_table(by_step: list[dict[str, float]], final: Any, runs: int) -> Table:
     reach = Table("round", "mean", "5th pct", "95th pct", title=f"Reach by round ({runs:,} runs)")
     for row in by_step:
@@ -272,11 +260,7 @@ def plan_budget(
         steps=steps,
         random_state=sim_state,
     )
-    assert stepped.new_by_step is not None
-    base = np.full((runs, 1), stepped.n_seeds, dtype=np.int64)
-    by_step = _by_round(
-        np.concatenate([base, stepped.n_seeds + np.cumsum(stepped.new_by_step, axis=1)], axis=1)
-    )
+    by_step = reach_by_step(stepped)
     seed_cost = costs[est.seed_index_]
     seeds = [
         {"seed": json_value(s), "cost": float(c), "marginal_gain": float(g)}
@@ -407,7 +391,7 @@ def plan_discounts(
         random_state=sim_state,
     )
     assert stepped.new_by_step is not None
-    by_step = _by_round(np.cumsum(stepped.new_by_step, axis=1))
+    by_step = reach_summary(np.cumsum(stepped.new_by_step, axis=1))
     people = [
         {"seed": json_value(s), "discount": float(c), "probability": float(p)}
         for s, c, p in zip(
