@@ -118,12 +118,13 @@ def _timings(sample: _Sample, t1: float, t2: float) -> dict[str, float]:
     }
 
 
-def _check_sampling(est: Any, owner: str) -> int:
-    """Check ``epsilon``, ``ell``, ``model`` and ``min_rr_sets``; return the floor on RR sets."""
+def _check_sampling(est: Any, owner: str, default_floor: int = MIN_RR_SETS) -> int:
+    """Check ``epsilon``, ``ell``, ``model`` and ``min_rr_sets``; return the floor on RR sets
+    (``default_floor`` when ``min_rr_sets`` is None)."""
     check_number(est.epsilon, "epsilon", owner, low=0, high=1, low_closed=False, high_closed=False)
     check_number(est.ell, "ell", owner, low=0, low_closed=False)
     check_choice(est.model, "model", owner, ("ic", "lt"))
-    floor = MIN_RR_SETS if est.min_rr_sets is None else est.min_rr_sets
+    floor = default_floor if est.min_rr_sets is None else est.min_rr_sets
     check_number(floor, "min_rr_sets", owner, kind=numbers.Integral, low=0)
     return int(floor)
 

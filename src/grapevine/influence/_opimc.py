@@ -9,11 +9,11 @@ from typing import Any
 
 import numpy as np
 
-from grapevine._validation import check_choice, check_number
+from grapevine._validation import check_number
 from grapevine.diffusion._edges import model_weights, resolve_seed
 from grapevine.errors import InvalidParameter
 from grapevine.graph import Graph
-from grapevine.influence._imm import _log_comb, _Pool, certify
+from grapevine.influence._imm import _check_sampling, _log_comb, _Pool, certify
 
 __all__ = ["ADAPTIVE_CAP", "OPIMC", "OPIMC_MIN_RR_SETS", "OVERFIT_TOL", "opimc"]
 
@@ -173,13 +173,7 @@ class OPIMC:
         if n == 0:
             raise InvalidParameter("graph", owner, "a graph with at least one node", graph)
         check_number(self.k, "k", owner, kind=numbers.Integral, low=1, high=n)
-        check_number(
-            self.epsilon, "epsilon", owner, low=0, high=1, low_closed=False, high_closed=False
-        )
-        check_number(self.ell, "ell", owner, low=0, low_closed=False)
-        check_choice(self.model, "model", owner, ("ic", "lt"))
-        floor = OPIMC_MIN_RR_SETS if self.min_rr_sets is None else self.min_rr_sets
-        check_number(floor, "min_rr_sets", owner, kind=numbers.Integral, low=0)
+        floor = _check_sampling(self, owner, OPIMC_MIN_RR_SETS)
         check_number(self.overfit_tol, "overfit_tol", owner, low=0)
         if self.max_rr_sets is not None:
             check_number(self.max_rr_sets, "max_rr_sets", owner, kind=numbers.Integral, low=1)
