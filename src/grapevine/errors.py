@@ -25,6 +25,7 @@ __all__ = [
     "GrapevineError",
     "InvalidParameter",
     "InvalidSignature",
+    "LinkExpired",
     "MissingDependency",
     "NotConverged",
     "SchemaOutOfDate",
@@ -77,6 +78,10 @@ class BadInput(GrapevineError):
             where.append(f"field {self.field!r}")
         prefix = ", ".join(where)
         return f"{prefix}: {self.message}" if prefix else self.message
+
+
+class LinkExpired(BadInput):
+    """A signed link (a participant page token) that was valid but whose time is over."""
 
 
 class InvalidParameter(GrapevineError, ValueError):

@@ -17,7 +17,7 @@ import hmac
 import time
 from urllib.parse import quote, urlencode, urlsplit, urlunsplit
 
-from grapevine.errors import BadInput
+from grapevine.errors import BadInput, LinkExpired
 
 __all__ = [
     "CHANNELS",
@@ -117,8 +117,8 @@ def page_token(participant_id: int, secret: str, *, expires_at: float | None = N
 def read_page_token(token: str, secret: str, *, now: float | None = None) -> int:
     """The participant id of a token made by :func:`page_token`.
 
-    Raises :class:`~grapevine.errors.BadInput` (field ``token``) for anything else; its message says
-    whether the token is malformed, forged or expired.
+    Raises :class:`~grapevine.errors.BadInput` (field ``token``) for anything else: its
+    subclass :class:`~grapevine.errors.LinkExpired` for a genuine token past its expiry.
     """
     parts = token.split(".")
     if len(parts) != 4 or parts[0] != _TOKEN_VERSION:
@@ -132,7 +132,7 @@ def read_page_token(token: str, secret: str, *, now: float | None = None) -> int
     except (ValueError, UnicodeDecodeError):
         raise BadInput("not a participant page token", field="token") from None
     if exp and (time.time() if now is None else now) > exp:
-        raise BadInput("this participant page link has expired", field="token")
+        raise LinkExpired("this participant page link has expired", field="token")
     return participant
 
 

@@ -24,7 +24,7 @@ from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Response
 from fastapi.templating import Jinja2Templates
 
 from grapevine import referrals as rf
-from grapevine.errors import BadInput, GrapevineError
+from grapevine.errors import BadInput, GrapevineError, LinkExpired
 from grapevine.service._enrol import enrol
 from grapevine.service.deps import IpSaltDep, SessionDep, SettingsDep
 from grapevine.store import participant_repo, referrals_repo
@@ -87,8 +87,13 @@ def _referral_link(request: Request, code: str) -> str:
     return str(request.base_url).rstrip("/") + rf.referral_path(code)
 
 
+def _share_text(view: ParticipantView) -> str:
+    """What a share message says: the offer, or an invitation when there is none."""
+    return offer_text(view.offer, view.currency) or f"Join me at {view.campaign_name}"
+
+
 def _share(request: Request, view: ParticipantView) -> dict[str, str]:
-    text = offer_text(view.offer, view.currency) or f"Join me at {view.campaign_name}"
+    text = _share_text(view)
     return rf.share_links(_referral_link(request, view.code or ""), text=text, subject=text)
 
 
@@ -100,7 +105,7 @@ def _money(currency: str | None) -> Callable[[float], str]:
 
 
 def _invalid(request: Request, exc: GrapevineError | None = None) -> HTMLResponse:
-    expired = exc is not None and "expired" in str(exc)
+    expired = isinstance(exc, LinkExpired)
     return templates.TemplateResponse(
         request,
         "page_error.html",
@@ -142,7 +147,6 @@ def participant_page(
     except GrapevineError as exc:
         return _invalid(request, exc)
     links = _share(request, view)
-    text = offer_text(view.offer, view.currency) or f"Join me at {view.campaign_name}"
     response = templates.TemplateResponse(
         request,
         "participant.html",
@@ -151,7 +155,7 @@ def participant_page(
             "links": links,
             "channels": list(LABELS.items()),
             "offer_text": offer_text(view.offer, view.currency),
-            "mastodon_text": f"{text} {rf.channel_link(links['copy'], 'mastodon')}",
+            "mastodon_text": f"{_share_text(view)} {rf.channel_link(links['copy'], 'mastodon')}",
         },
     )
     response.headers["Cache-Control"] = "no-store"
