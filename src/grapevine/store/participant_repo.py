@@ -81,15 +81,14 @@ def participant_view(session: Session, *, participant_id: int) -> ParticipantVie
             .group_by(ReferralEvent.kind)
         ).all()
     )
-    by_channel: dict[str, int] = {}
-    channel_column = getattr(ReferralEvent, "channel", None)
-    if channel_column is not None:
+    by_channel = {
+        channel or "direct": int(n)
         for channel, n in session.execute(
-            select(channel_column, func.count())
+            select(ReferralEvent.channel, func.count())
             .where(mine, ReferralEvent.kind == "click", ReferralEvent.traffic == "browser")
-            .group_by(channel_column)
-        ).all():
-            by_channel[channel or "direct"] = int(n)
+            .group_by(ReferralEvent.channel)
+        ).all()
+    }
     rewards = [
         RewardLine(
             role=r.role,
