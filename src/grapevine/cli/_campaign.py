@@ -15,7 +15,8 @@ from typing import Annotated, Any
 
 import typer
 
-from grapevine.cli._keys import DbOption, JsonOption, fail, tenant_by_slug
+from grapevine.cli._keys import fail, tenant_by_slug
+from grapevine.cli._options import DbOption, JsonOption, TenantOption
 from grapevine.errors import BadInput, GrapevineError
 
 __all__ = ["campaign_app", "read_campaign_file"]
@@ -23,10 +24,6 @@ __all__ = ["campaign_app", "read_campaign_file"]
 campaign_app = typer.Typer(
     help="Referral campaigns: create one, list them, show one's figures.", no_args_is_help=True
 )
-
-TenantOption = Annotated[
-    str, typer.Option("--tenant", help="The tenant's slug (default: the 'default' tenant).")
-]
 
 
 def read_campaign_file(path: Path) -> dict[str, Any]:

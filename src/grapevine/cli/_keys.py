@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
+from grapevine.cli._options import DbOption, JsonOption
 from grapevine.errors import GrapevineError
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -28,16 +29,7 @@ apikey_app = typer.Typer(
     help="API keys (roles admin, read, ingest): create, list, revoke.", no_args_is_help=True
 )
 
-DbOption = Annotated[
-    str | None,
-    typer.Option(
-        "--db",
-        help="Database URL. Default: $GRAPEVINE_DATABASE_URL, else sqlite:///grapevine.db.",
-        show_default=False,
-    ),
-]
 TenantOption = Annotated[str, typer.Option("--tenant", help="The tenant's slug.")]
-JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON.")]
 
 
 def fail(message: object) -> typer.Exit:

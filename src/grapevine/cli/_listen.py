@@ -17,6 +17,7 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
+from grapevine.cli._options import DbOption, JsonOption
 from grapevine.errors import GrapevineError
 
 listen_app = typer.Typer(
@@ -30,16 +31,6 @@ inbox_app = typer.Typer(
     invoke_without_command=True,
 )
 
-DbOption = Annotated[
-    str | None,
-    typer.Option(
-        "--db",
-        help="Database URL (sqlite:///file.db or postgresql://...). "
-        "Default: $GRAPEVINE_DATABASE_URL, else sqlite:///grapevine.db.",
-        show_default=False,
-    ),
-]
-JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON.")]
 WorkersOption = Annotated[
     int,
     typer.Option(

@@ -107,6 +107,34 @@ def reach_by_step(res: SpreadResult) -> list[dict[str, float]]:
     )
 
 
+def simulate_plan(
+    graph: Graph,
+    seeds: np.ndarray,
+    *,
+    model: str,
+    probs: Any,
+    runs: int,
+    steps: int,
+    random_state: int | None,
+) -> tuple[SpreadResult, SpreadResult]:
+    """The seeds' spread to the end and over ``steps`` rounds, on the same simulated worlds
+    (seed ``random_state + 1``, so the plan's own sampling and its check stay apart)."""
+    sim_state = None if random_state is None else random_state + 1
+    final = simulate(
+        graph, seeds, model=model, probabilities=probs, runs=runs, random_state=sim_state
+    )
+    stepped = simulate(
+        graph,
+        seeds,
+        model=model,
+        probabilities=probs,
+        runs=runs,
+        steps=steps,
+        random_state=sim_state,
+    )
+    return final, stepped
+
+
 def reach_summary(cum: np.ndarray) -> list[dict[str, float]]:
     """Mean, 5th and 95th percentile of each column of ``cum`` (runs x rounds)."""
     return [
@@ -154,18 +182,14 @@ def plan_campaign(
     est = ALGORITHMS[algorithm](
         k, epsilon=epsilon, model=model, probabilities=probs, random_state=random_state
     ).fit(graph)
-    sim_state = None if random_state is None else random_state + 1
-    final = simulate(
-        graph, est.seeds_, model=model, probabilities=probs, runs=runs, random_state=sim_state
-    )
-    stepped = simulate(
+    final, stepped = simulate_plan(
         graph,
         est.seeds_,
         model=model,
-        probabilities=probs,
+        probs=probs,
         runs=runs,
         steps=steps,
-        random_state=sim_state,
+        random_state=random_state,
     )
     by_step = reach_by_step(stepped)
     seeds = [

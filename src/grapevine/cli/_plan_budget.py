@@ -11,9 +11,8 @@ from typing import Any
 import numpy as np
 from rich.table import Table
 
-from grapevine.cli._plan import reach_by_step, reach_summary
+from grapevine.cli._plan import reach_by_step, reach_summary, simulate_plan
 from grapevine.cli._render import console, json_value
-from grapevine.diffusion import simulate
 from grapevine.errors import BadInput, InvalidParameter
 from grapevine.graph import Graph
 from grapevine.influence import (
@@ -247,18 +246,14 @@ def plan_budget(
     est = BudgetedIMM(
         budget, costs, epsilon=epsilon, model=model, probabilities=probs, random_state=random_state
     ).fit(graph)
-    sim_state = None if random_state is None else random_state + 1
-    final = simulate(
-        graph, est.seeds_, model=model, probabilities=probs, runs=runs, random_state=sim_state
-    )
-    stepped = simulate(
+    final, stepped = simulate_plan(
         graph,
         est.seeds_,
         model=model,
-        probabilities=probs,
+        probs=probs,
         runs=runs,
         steps=steps,
-        random_state=sim_state,
+        random_state=random_state,
     )
     by_step = reach_by_step(stepped)
     seed_cost = costs[est.seed_index_]

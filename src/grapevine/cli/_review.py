@@ -12,7 +12,8 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from grapevine.cli._keys import DbOption, JsonOption, fail, tenant_by_slug
+from grapevine.cli._keys import fail, tenant_by_slug
+from grapevine.cli._options import DbOption, JsonOption, TenantOption
 from grapevine.errors import GrapevineError
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -27,9 +28,6 @@ review_app = typer.Typer(
     no_args_is_help=True,
 )
 
-TenantOption = Annotated[
-    str, typer.Option("--tenant", help="The tenant's slug (default: the 'default' tenant).")
-]
 CampaignArg = Annotated[int, typer.Argument(help="The campaign id.")]
 EventArg = Annotated[str, typer.Argument(help="The event's idempotency key.")]
 NoteOption = Annotated[

@@ -10,6 +10,7 @@ import typer
 
 from grapevine import __version__
 from grapevine.cli import _campaign, _keys, _listen, _review
+from grapevine.cli._options import DbOption
 from grapevine.errors import BadInput, GrapevineError
 
 app = typer.Typer(
@@ -33,15 +34,6 @@ app.add_typer(_keys.apikey_app, name="apikey")
 app.command("erase")(_keys.erase)
 app.add_typer(_review.review_app, name="review")
 
-DbOption = Annotated[
-    str | None,
-    typer.Option(
-        "--db",
-        help="Database URL (sqlite:///file.db or postgresql://...). "
-        "Default: $GRAPEVINE_DATABASE_URL, else sqlite:///grapevine.db.",
-        show_default=False,
-    ),
-]
 PlatformOption = Annotated[
     str | None,
     typer.Option(

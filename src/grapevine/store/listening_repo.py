@@ -19,6 +19,7 @@ from sqlalchemy import Connection, Engine, insert, select, text, update
 from sqlalchemy.exc import SQLAlchemyError
 
 from grapevine.connectors import Batch, ListenedPost
+from grapevine.connectors._records import POST_COLUMNS
 from grapevine.errors import GrapevineError, InvalidParameter, StoreError
 from grapevine.store._write import write_batch
 from grapevine.store.listening_models import (
@@ -295,23 +296,7 @@ def _frames(posts: Sequence[ListenedPost]) -> tuple[pd.DataFrame, pd.DataFrame]:
         )
         for p in posts
     ]
-    frame = pd.DataFrame.from_records(
-        post_rows,
-        columns=[
-            "external_id",
-            "author",
-            "time",
-            "text",
-            "language",
-            "url",
-            "parent_external_id",
-            "cascade_id",
-            "likes",
-            "reshares",
-            "replies",
-            "views",
-        ],
-    )
+    frame = pd.DataFrame.from_records(post_rows, columns=list(POST_COLUMNS))
     people: dict[str, tuple[str | None, int | None]] = {}
     for p in posts:
         name, followers = people.get(p.author, (None, None))

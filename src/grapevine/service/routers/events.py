@@ -28,10 +28,22 @@ REPLAY_HEADER = "Idempotent-Replayed"
 """Set to ``true`` on the answer to a retried event (same body as the first answer)."""
 
 
+def event_rewards(session: Session, campaign_id: int, event_key: str) -> list[RewardPublic]:
+    """The rewards an event earned, as the API shows them."""
+    return [
+        RewardPublic(
+            key=r.reward_key,
+            person_id=r.person_id,
+            role=r.role,
+            amount=r.amount,
+            status=r.status,
+            available_at=r.available_at,
+        )
+        for r in repo.rewards_for_event(session, campaign_id=campaign_id, event_key=event_key)
+    ]
+
+
 def _render(session: Session, event: ReferralEvent) -> EventPublic:
-    rewards = repo.rewards_for_event(
-        session, campaign_id=event.campaign_id, event_key=event.idempotency_key
-    )
     return EventPublic(
         event_id=event.id,
         campaign_id=event.campaign_id,
@@ -42,17 +54,7 @@ def _render(session: Session, event: ReferralEvent) -> EventPublic:
         order_id=event.order_id,
         value=event.value,
         time=event.time,
-        rewards=[
-            RewardPublic(
-                key=r.reward_key,
-                person_id=r.person_id,
-                role=r.role,
-                amount=r.amount,
-                status=r.status,
-                available_at=r.available_at,
-            )
-            for r in rewards
-        ],
+        rewards=event_rewards(session, event.campaign_id, event.idempotency_key),
     )
 
 

@@ -10,9 +10,8 @@ from grapevine.service import _risk
 from grapevine.service._auth import AUTH_RESPONSES
 from grapevine.service.deps import AdminKey, ReadKey, SessionDep
 from grapevine.service.routers.campaigns import load_campaign
-from grapevine.service.routers.events import REPLAY_HEADER
-from grapevine.service.schemas import ReviewCreate, ReviewItem, ReviewPublic, RewardPublic
-from grapevine.store import referrals_repo as repo
+from grapevine.service.routers.events import REPLAY_HEADER, event_rewards
+from grapevine.service.schemas import ReviewCreate, ReviewItem, ReviewPublic
 
 __all__ = ["router"]
 
@@ -62,7 +61,6 @@ def review_event(
     session.commit()
     if not changed:
         response.headers[REPLAY_HEADER] = "true"
-    rewards = repo.rewards_for_event(session, campaign_id=campaign.id, event_key=event_key)
     return ReviewPublic(
         event_key=row.event_key,
         outcome=str(row.outcome),
@@ -72,15 +70,5 @@ def review_event(
         risk=row.level,
         reasons=list(row.reasons),
         replayed=not changed,
-        rewards=[
-            RewardPublic(
-                key=r.reward_key,
-                person_id=r.person_id,
-                role=r.role,
-                amount=r.amount,
-                status=r.status,
-                available_at=r.available_at,
-            )
-            for r in rewards
-        ],
+        rewards=event_rewards(session, campaign.id, event_key),
     )
