@@ -293,6 +293,51 @@ def run_selection(
     return cells
 
 
+CURVE_SIZES = (8_192, 16_384, 32_768, 65_536, 131_072, 262_144, 524_288)
+# The issue's anchors (C++, one thread, IC weighted cascade, k = 50): (seconds, spread).
+ANCHORS = {
+    "NetHEPT": {"SUBSIM ε 0.1": (0.045, 911.0), "OPIM-C ε 0.01": (0.17, 951.0)},
+    "Epinions": {"SUBSIM ε 0.1": (0.031, 11_841.0), "OPIM-C ε 0.01": (0.036, 11_832.0)},
+}
+
+
+def run_curve(name: str, g: Graph, k: int, eval_runs: int, repeats: int) -> list[list[str]]:
+    """Spread against time at fixed collection sizes (one round of OPIM-C, one thread).
+
+    The anchors give one (time, spread) point each; this curve says what our sampling and
+    selection reach in the same time, and what the same spread costs us.
+    """
+    rows: list[list[str]] = []
+    for size in CURVE_SIZES:
+        numba.set_num_threads(1)
+        best: OPIMC | None = None
+        for _ in range(repeats):
+            est = OPIMC(
+                k, epsilon=0.5, min_rr_sets=size, max_rr_sets=size, overfit_tol=float("inf"),
+                random_state=1,
+            ).fit(g)  # fmt: skip
+            if best is None or est.timings_["total"] < best.timings_["total"]:
+                best = est
+        assert best is not None
+        numba.set_num_threads(2)
+        mean, se = evaluate(g, best.seeds_, "ic-wc", eval_runs)
+        known = BEST.get((name, "ic-wc", k))
+        rows.append(
+            [name, fmt_int(size), f"{best.timings_['total']:.3f}",
+             f"{best.timings_['sampling']:.3f}", f"{best.timings_['selection']:.3f}",
+             f"{100 * best.overfit_:.1f}%", f"{best.approximation_:.3f}",
+             f"{mean:,.1f} ± {se:,.1f}", "-" if known is None else f"{100 * mean / known:.1f}%"]
+        )  # fmt: skip
+        print(f"  curve {name} {size}: {best.timings_['total']:.3f} s, {mean:,.1f}", flush=True)
+    for label, (seconds, spread) in ANCHORS.get(name, {}).items():
+        known = BEST[(name, "ic-wc", 50)]
+        rows.append(
+            [f"{name} ({label}, from the issue)", "-", f"{seconds:.3f}", "-", "-", "-", "-",
+             f"{spread:,.0f}", f"{100 * spread / known:.1f}%"]
+        )  # fmt: skip
+    return rows
+
+
 def run_baselines(name: str, g: Graph, setting: str, k: int, eval_runs: int) -> list[Cell]:
     cells = []
     heuristics: list[tuple[str, Callable[[], Any]]] = [
@@ -434,6 +479,12 @@ def main() -> int:
         "--eval-runs-generated", type=int, default=1_000, help="evaluator runs on PL graphs"
     )
     ap.add_argument("--imm-generated", action="store_true", help="also run IMM on PL graphs")
+    ap.add_argument(
+        "--imm-skip",
+        default="",
+        help="model:eps cells without IMM, comma-separated (ic-0.01:0.05: IMM's theta there "
+        "runs to hundreds of millions of RR sets)",
+    )
     ap.add_argument("--mc-runs", type=int, default=5_000, help="runs per MC timing")
     ap.add_argument("--ndlib-runs", type=int, default=3)
     ap.add_argument("--no-peers", action="store_true", help="skip the MC peers")
@@ -441,6 +492,12 @@ def main() -> int:
         "--peers-only", action="store_true", help="only the MC peers (Epinions, OPIM-C seeds)"
     )
     ap.add_argument("--no-compile", action="store_true", help="skip the compile timing")
+    ap.add_argument(
+        "--curve",
+        action="store_true",
+        help="also spread against time at fixed RR-set counts (IC WC, k 50, 1 thread)",
+    )
+    ap.add_argument("--curve-repeats", type=int, default=3, help="fits per curve point (best)")
     ap.add_argument("--note", default="", help="a line added to the notes")
     ap.add_argument("--out", default=str(RESULTS_DIR / "planning_peers.md"))
     args = ap.parse_args()
@@ -466,6 +523,8 @@ def main() -> int:
         rows = mc_peers(g, np.asarray(seeds), args.mc_runs, args.ndlib_runs)
         report(args, [], [], [], rows, done=True)
         return 0
+    curve_rows: list[list[str]] = []
+    skip_imm = {x.strip() for x in args.imm_skip.split(",") if x.strip()}
     compile_rows = [] if args.no_compile else compile_times()
     warm_up(settings)
     graph_rows: list[list[str]] = []
@@ -487,13 +546,17 @@ def main() -> int:
         for setting, setting_eps in plan:
             for k in ks:
                 for eps in setting_eps:
-                    new = run_selection(name, g, setting, k, eps, threads, eval_runs, with_imm)
+                    imm_here = with_imm and f"{setting}:{eps:g}" not in skip_imm
+                    new = run_selection(name, g, setting, k, eps, threads, eval_runs, imm_here)
                     cells += new
                     for c in new:
                         print(f"  {c.algorithm} {setting} k={k} eps={eps} t={c.threads}: "
                               f"{c.seconds:.3f} s, spread {c.spread:,.1f}", flush=True)  # fmt: skip
                 cells += run_baselines(name, g, setting, k, eval_runs)
-                report(args, graph_rows, compile_rows, cells, peer_rows, done=False)
+                report(args, graph_rows, compile_rows, cells, peer_rows, curve_rows, done=False)
+        if args.curve:
+            curve_rows += run_curve(name, g, 50, eval_runs, args.curve_repeats)
+            report(args, graph_rows, compile_rows, cells, peer_rows, curve_rows, done=False)
         if name == "Epinions" and not args.no_peers:
             opim = next(
                 (c for c in cells if c.graph == name and c.algorithm == "OPIM-C" and c.k == 50
@@ -502,9 +565,9 @@ def main() -> int:
             )  # fmt: skip
             seeds = np.asarray(opim.seeds) if opim else top_degree(g, 50)
             peer_rows = mc_peers(g, seeds, args.mc_runs, args.ndlib_runs)
-            report(args, graph_rows, compile_rows, cells, peer_rows, done=False)
+            report(args, graph_rows, compile_rows, cells, peer_rows, curve_rows, done=False)
         del g
-    report(args, graph_rows, compile_rows, cells, peer_rows, done=True)
+    report(args, graph_rows, compile_rows, cells, peer_rows, curve_rows, done=True)
     return 0
 
 
@@ -514,6 +577,7 @@ def report(
     compile_rows: list[list[str]],
     cells: list[Cell],
     peer_rows: list[list[str]],
+    curve_rows: list[list[str]] | None = None,
     *,
     done: bool,
 ) -> None:
@@ -570,6 +634,34 @@ def report(
             "best spreads known from the issue (NetHEPT 968, Epinions 12,090).",
             "",
             selection_table(cells),
+        ]
+    if curve_rows:
+        parts += [
+            "",
+            "## Spread against time, one thread (IC weighted cascade, k = 50)",
+            "",
+            "One round of OPIM-C at a fixed number of RR sets per collection (no adaptive "
+            "rule), best wall time of "
+            f"{args.curve_repeats} fits on one numba thread; `overfit` is the seeds' coverage "
+            "of the selection sets over that of the validation sets, minus one; the spread by "
+            "the same evaluator as above. The issue's anchors (C++, one thread, same machine "
+            "kind) close each graph's rows.",
+            "",
+            markdown_table(
+                [
+                    "graph",
+                    "RR sets",
+                    "fit s",
+                    "sampling s",
+                    "selection s",
+                    "overfit",
+                    "certified",
+                    "spread (MC)",
+                    "vs best",
+                ],
+                curve_rows,
+                "lrrrrrrrr",
+            ),
         ]
     if peer_rows:
         parts += [

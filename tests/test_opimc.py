@@ -12,13 +12,24 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import naive_diffusion as naive
-from grapevine._kernels.rrsets import greedy_cover, rr_aux, sample_rr_sets
-from grapevine._kernels.selection import count_covered, greedy_cover_bound
+from grapevine._kernels.rrsets import greedy_cover, inverted_index, rr_aux, sample_rr_sets
+from grapevine._kernels.selection import (
+    _greedy_heap,
+    _greedy_scan,
+    count_covered,
+    greedy_cover_bound,
+)
 from grapevine.diffusion import simulate
 from grapevine.errors import InvalidParameter
 from grapevine.graph import Graph
 from grapevine.influence import IMM, OPIMC, opimc
 from grapevine.influence._imm import certify
+from grapevine.influence._opimc import (
+    MAX_JUMP,
+    OPIMC_MIN_RR_SETS,
+    OVERFIT_TOL,
+    _needed,
+)
 
 N = 6
 ARCS = [(0, 1), (0, 2), (1, 2), (1, 3), (2, 3), (2, 4), (3, 5), (4, 1), (4, 5), (5, 0)]
@@ -131,6 +142,25 @@ def test_greedy_cover_bound_matches_naive(seed: int, k: int) -> None:
     assert count_covered(off, nodes, n, seeds) == naive.coverage(sets, seeds.tolist())
 
 
+@settings(max_examples=40, deadline=None)
+@given(st.integers(0, 10_000), st.integers(3, 60), st.integers(1, 8))
+def test_heap_and_scan_greedy_agree(seed: int, n: int, k: int) -> None:
+    k = min(k, n)
+    off, nodes = random_sets(seed, n, 3 * n)
+    ptr, sets = inverted_index(off, nodes, n)
+    results = []
+    for kernel in (_greedy_heap, _greedy_scan):
+        degree = np.diff(ptr).astype(np.int64)
+        seeds = np.empty(k, dtype=np.int64)
+        marginal = np.zeros(k, dtype=np.int64)
+        upper = kernel(ptr, sets, off, nodes, degree, k, seeds, marginal)
+        results.append((seeds.tolist(), marginal.tolist(), int(upper)))
+    assert results[0] == results[1]
+    assert results[0][0] == naive.greedy_cover(as_lists(off, nodes), n, k)
+    if n <= 12:
+        assert results[0][2] == naive.greedy_upper_bound(as_lists(off, nodes), n, k)
+
+
 def test_greedy_cover_bound_when_k_is_n() -> None:
     off, nodes = random_sets(1, 5, 30)
     seeds, marginal, upper = greedy_cover_bound(off, nodes, 5, 5)
@@ -207,6 +237,37 @@ def test_opimc_floor_and_adaptive_rule() -> None:
     assert floored.n_rr_sets_ == 32_768
     capped = OPIMC(1, probabilities=1.0, min_rr_sets=10, max_rr_sets=50, random_state=1)
     assert capped.fit(g).n_rr_sets_ <= 50
+
+
+def test_needed_size_of_the_adaptive_rule() -> None:
+    tol = 0.015
+    assert _needed(65_536, 10_100, 10_000, tol) == 65_536  # 1% over, noise 1.4%: settled
+    # 1% over but noise 4.5% (1,000 covered sets): about 9 times the sets
+    assert _needed(65_536, 1_010, 1_000, tol) == pytest.approx(
+        65_536 * (1 / 1_010 + 1 / 1_000) / tol**2
+    )
+    # 6% over, with little noise: the overfit shrinks as 1/theta, so 4 times the sets
+    assert _needed(65_536, 106_000, 100_000, tol) == pytest.approx(65_536 * 0.06 / tol)
+    assert _needed(1_000, 50, 10, tol) == MAX_JUMP * 1_000
+    assert _needed(1_000, 5, 0, tol) == MAX_JUMP * 1_000
+    assert _needed(1_000, 50, 10, math.inf) == 1_000
+
+
+def test_opimc_stops_only_when_the_overfit_is_small_and_measurable() -> None:
+    rng = np.random.default_rng(5)
+    n = 3_000
+    src = rng.integers(0, n, 30_000)
+    dst = (src + rng.geometric(0.01, 30_000)) % n  # a ring with long chords
+    g = Graph.from_arrays(src, dst, nodes=range(n))
+    est = OPIMC(20, random_state=3).fit(g)
+    cov1 = est.selection_spread_ * est.n_rr_sets_ / n
+    cov2 = est.spread_ * est.n_rr_sets_ / n
+    assert est.overfit_ == pytest.approx(cov1 / cov2 - 1, abs=1e-9)
+    assert est.overfit_ <= OVERFIT_TOL
+    assert math.sqrt(1 / cov1 + 1 / cov2) <= OVERFIT_TOL
+    assert est.approximation_ >= est.guarantee_
+    # one collection size tried per round; sizes skipped when the rule asks for many more
+    assert est.iterations_ <= math.log2(est.n_rr_sets_ / OPIMC_MIN_RR_SETS) + 1
 
 
 def test_opimc_on_a_graph_without_edges() -> None:
