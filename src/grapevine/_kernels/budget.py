@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from grapevine._kernels.rrsets import inverted_index
+from grapevine._kernels.rrsets import cover_sets, inverted_index
 
 __all__ = ["budgeted_cover"]
 
@@ -61,13 +61,7 @@ def budgeted_cover(
         total += best_deg
         count += 1
         spent += costs[best]
-        for i in range(ptr[best], ptr[best + 1]):
-            j = sets[i]
-            if covered[j]:
-                continue
-            covered[j] = True
-            for t in range(offsets[j], offsets[j + 1]):
-                degree[nodes[t]] -= 1
+        cover_sets(best, ptr, sets, offsets, nodes, covered, degree)
     if single >= 0 and single_deg > total:
         out = np.empty(1, dtype=np.int64)
         out[0] = single

@@ -35,7 +35,7 @@ from numba import njit, prange
 
 from grapevine._kernels.diffusion import GOLDEN, stream_key, uniform
 
-__all__ = ["greedy_cover", "inverted_index", "rr_aux", "sample_rr_sets"]
+__all__ = ["cover_sets", "greedy_cover", "inverted_index", "rr_aux", "sample_rr_sets"]
 
 
 @njit(cache=True)
@@ -260,6 +260,27 @@ def inverted_index(offsets: np.ndarray, nodes: np.ndarray, n: int) -> tuple[np.n
 
 
 @njit(cache=True)
+def cover_sets(
+    best: int,
+    ptr: np.ndarray,
+    sets: np.ndarray,
+    offsets: np.ndarray,
+    nodes: np.ndarray,
+    covered: np.ndarray,
+    degree: np.ndarray,
+) -> None:
+    """Mark the sets holding ``best`` covered (``ptr``, ``sets``: :func:`inverted_index`),
+    lowering by one, once per newly covered set, the count of each node in it."""
+    for i in range(ptr[best], ptr[best + 1]):
+        j = sets[i]
+        if covered[j]:
+            continue
+        covered[j] = True
+        for t in range(offsets[j], offsets[j + 1]):
+            degree[nodes[t]] -= 1
+
+
+@njit(cache=True)
 def greedy_cover(
     offsets: np.ndarray, nodes: np.ndarray, n: int, k: int
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -289,11 +310,5 @@ def greedy_cover(
         chosen[best] = True
         seeds[step] = best
         marginal[step] = best_deg
-        for i in range(ptr[best], ptr[best + 1]):
-            j = sets[i]
-            if covered[j]:
-                continue
-            covered[j] = True
-            for t in range(offsets[j], offsets[j + 1]):
-                degree[nodes[t]] -= 1
+        cover_sets(best, ptr, sets, offsets, nodes, covered, degree)
     return seeds, marginal

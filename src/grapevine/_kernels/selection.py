@@ -8,7 +8,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from grapevine._kernels.rrsets import inverted_index
+from grapevine._kernels.rrsets import cover_sets, inverted_index
 
 __all__ = ["HEAP_COST", "count_covered", "greedy_cover_bound"]
 
@@ -130,26 +130,6 @@ HEAP_COST = 30.0
 
 
 @njit(cache=True)
-def _cover(
-    best: int,
-    ptr: np.ndarray,
-    sets: np.ndarray,
-    offsets: np.ndarray,
-    nodes: np.ndarray,
-    covered: np.ndarray,
-    degree: np.ndarray,
-) -> None:
-    """Mark the sets holding ``best`` covered, lowering the counts of their nodes once."""
-    for i in range(ptr[best], ptr[best + 1]):
-        j = sets[i]
-        if covered[j]:
-            continue
-        covered[j] = True
-        for t in range(offsets[j], offsets[j + 1]):
-            degree[nodes[t]] -= 1
-
-
-@njit(cache=True)
 def _greedy_scan(
     ptr: np.ndarray,
     sets: np.ndarray,
@@ -179,7 +159,7 @@ def _greedy_scan(
         seeds[step] = best
         marginal[step] = best_deg
         total += best_deg
-        _cover(best, ptr, sets, offsets, nodes, covered, degree)
+        cover_sets(best, ptr, sets, offsets, nodes, covered, degree)
     return upper
 
 
@@ -223,7 +203,7 @@ def _greedy_heap(
         seeds[step] = best
         marginal[step] = best_deg
         total += best_deg
-        _cover(best, ptr, sets, offsets, nodes, covered, degree)
+        cover_sets(best, ptr, sets, offsets, nodes, covered, degree)
     return upper
 
 
