@@ -72,7 +72,7 @@ def _scan(degree: np.ndarray, chosen: np.ndarray, k: int, heap: np.ndarray) -> t
 @njit(cache=True)
 def _above(hd: np.ndarray, hn: np.ndarray, a: int, b: int) -> bool:
     """Heap order: larger stored degree first, then the lower node."""
-    return hd[a] > hd[b] or (hd[a] == hd[b] and hn[a] < hn[b])
+    return bool(hd[a] > hd[b] or (hd[a] == hd[b] and hn[a] < hn[b]))
 
 
 @njit(cache=True)
