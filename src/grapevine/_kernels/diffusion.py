@@ -110,6 +110,7 @@ def ic_spread(
     max_steps: int,
     n_record: int,
     n_chunks: int,
+    first: int = 0,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Independent Cascade spreads of ``runs`` simulations from ``seeds``.
 
@@ -117,6 +118,9 @@ def ic_spread(
     each run (int64, shape ``(runs,)``) and the new activations of rounds
     ``1 .. n_record`` (int64, shape ``(runs, n_record)``). ``max_steps < 0``
     runs to the end; otherwise the cascade stops after ``max_steps`` rounds.
+    Run ``r`` draws from the stream ``stream_key(seed, first + r)``, so runs
+    ``first .. first + runs - 1`` of a larger batch can be computed apart (on
+    another machine) with the same results.
     """
     n = indptr.shape[0] - 1
     spreads = np.zeros(runs, dtype=np.int64)
@@ -128,7 +132,7 @@ def ic_spread(
         queue = np.empty(n, dtype=np.int64)
         level = np.empty(n, dtype=np.int64)
         for r in range(lo, hi):
-            state = stream_key(seed, r)
+            state = stream_key(seed, first + r)
             spreads[r] = _ic_one(
                 indptr,
                 indices,
@@ -208,6 +212,7 @@ def lt_spread(
     max_steps: int,
     n_record: int,
     n_chunks: int,
+    first: int = 0,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Linear Threshold spreads; same arguments and results as :func:`ic_spread`.
 
@@ -226,7 +231,7 @@ def lt_spread(
         queue = np.empty(n, dtype=np.int64)
         level = np.empty(n, dtype=np.int64)
         for r in range(lo, hi):
-            state = stream_key(seed, r)
+            state = stream_key(seed, first + r)
             spreads[r] = _lt_one(
                 indptr,
                 indices,

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -107,6 +109,28 @@ def reach_by_step(res: SpreadResult) -> list[dict[str, float]]:
     )
 
 
+@contextmanager
+def dask_client(address: str | None) -> Iterator[Any]:
+    """A Dask client connected to the scheduler at ``address`` (None: local threads)."""
+    if address is None:
+        yield None
+        return
+    try:
+        import distributed
+    except ImportError:
+        raise BadInput(
+            "--scheduler needs Dask: pip install 'grapevine[dask]'", field="scheduler"
+        ) from None
+    try:
+        client = distributed.Client(address, timeout=10)  # type: ignore[no-untyped-call]
+    except (OSError, TimeoutError) as exc:
+        raise BadInput(
+            f"no Dask scheduler answered at {address!r}: {exc}", field="scheduler"
+        ) from None
+    with client:
+        yield client
+
+
 def simulate_plan(
     graph: Graph,
     seeds: np.ndarray,
@@ -116,12 +140,19 @@ def simulate_plan(
     runs: int,
     steps: int,
     random_state: int | None,
+    client: Any = None,
 ) -> tuple[SpreadResult, SpreadResult]:
     """The seeds' spread to the end and over ``steps`` rounds, on the same simulated worlds
     (seed ``random_state + 1``, so the plan's own sampling and its check stay apart)."""
     sim_state = None if random_state is None else random_state + 1
     final = simulate(
-        graph, seeds, model=model, probabilities=probs, runs=runs, random_state=sim_state
+        graph,
+        seeds,
+        model=model,
+        probabilities=probs,
+        runs=runs,
+        random_state=sim_state,
+        client=client,
     )
     stepped = simulate(
         graph,
@@ -131,6 +162,7 @@ def simulate_plan(
         runs=runs,
         steps=steps,
         random_state=sim_state,
+        client=client,
     )
     return final, stepped
 
@@ -172,6 +204,7 @@ def plan_campaign(
     cascades: Path | None = None,
     learner: str = "bernoulli",
     algorithm: str = "opimc",
+    client: Any = None,
 ) -> None:
     """Choose ``k`` seeds (OPIM-C or IMM), simulate their reach round by round, print both."""
     probs = probabilities_arg(graph, probabilities, cascades, learner)
@@ -180,7 +213,12 @@ def plan_campaign(
     if algorithm not in ALGORITHMS:
         raise InvalidParameter("algorithm", "plan", "one of 'opimc', 'imm'", algorithm)
     est = ALGORITHMS[algorithm](
-        k, epsilon=epsilon, model=model, probabilities=probs, random_state=random_state
+        k,
+        epsilon=epsilon,
+        model=model,
+        probabilities=probs,
+        random_state=random_state,
+        client=client,
     ).fit(graph)
     final, stepped = simulate_plan(
         graph,
@@ -190,6 +228,7 @@ def plan_campaign(
         runs=runs,
         steps=steps,
         random_state=random_state,
+        client=client,
     )
     by_step = reach_by_step(stepped)
     seeds = [
@@ -238,12 +277,19 @@ def simulate_campaign(
     runs: int,
     random_state: int | None,
     as_json: bool,
+    client: Any = None,
 ) -> None:
     """Simulate the seeds listed in ``seed_file`` and print the spread distribution."""
     seeds = read_seeds(seed_file)
     probs = probabilities_arg(graph, probabilities)
     res = simulate(
-        graph, seeds, model=model, probabilities=probs, runs=runs, random_state=random_state
+        graph,
+        seeds,
+        model=model,
+        probabilities=probs,
+        runs=runs,
+        random_state=random_state,
+        client=client,
     )
     if as_json:
         counts = np.bincount(res.spreads)

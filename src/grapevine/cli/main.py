@@ -374,6 +374,17 @@ RandomStateOption = Annotated[
 ]
 
 
+SchedulerOption = Annotated[
+    str | None,
+    typer.Option(
+        help="Address of a Dask scheduler (tcp://host:8786): sample the RR sets and run the "
+        "simulations on its workers (the same result as on local threads; needs the dask "
+        "extra).",
+        show_default=False,
+    ),
+]
+
+
 @app.command()
 def plan(
     path: Annotated[
@@ -460,6 +471,7 @@ def plan(
         Path | None,
         typer.Option(help="With --tipping: also draw the curve to this PNG.", show_default=False),
     ] = None,
+    scheduler: SchedulerOption = None,
 ) -> None:
     """Choose the k people to seed (OPIM-C or IMM), or seeds or discounts under a budget, and reach.
 
@@ -470,9 +482,11 @@ def plan(
     budget. --probabilities learned --cascades FILE learns the arcs' probabilities from
     observed cascades.
     """
-    from grapevine.cli._plan import load_graph, plan_campaign, probabilities_arg
+    from grapevine.cli._plan import dask_client, load_graph, plan_campaign, probabilities_arg
 
     try:
+        if scheduler is not None and budget is not None:
+            raise BadInput("--scheduler works with --k, not --budget", field="scheduler")
         if budget is None:
             for name, value in (
                 ("--costs", costs), ("--discount", discount), ("--tipping", tipping or None),
@@ -482,20 +496,22 @@ def plan(
                     raise BadInput(f"{name} needs --budget", field=name.lstrip("-"))
         graph = load_graph(path, db, platform)
         if budget is None:
-            plan_campaign(
-                graph,
-                k=k,
-                model=model,
-                probabilities=probabilities,
-                epsilon=epsilon,
-                runs=runs,
-                steps=steps,
-                random_state=random_state,
-                as_json=as_json,
-                cascades=cascades,
-                learner=learner,
-                algorithm=algorithm,
-            )
+            with dask_client(scheduler) as client:
+                plan_campaign(
+                    graph,
+                    k=k,
+                    model=model,
+                    probabilities=probabilities,
+                    epsilon=epsilon,
+                    runs=runs,
+                    steps=steps,
+                    random_state=random_state,
+                    as_json=as_json,
+                    cascades=cascades,
+                    learner=learner,
+                    algorithm=algorithm,
+                    client=client,
+                )
             return
         from grapevine.cli import _plan_budget as pb
 
@@ -531,21 +547,24 @@ def simulate(
     probabilities: ProbabilitiesOption = "wc",
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
     random_state: RandomStateOption = None,
+    scheduler: SchedulerOption = None,
 ) -> None:
     """Simulate how far a message spreads from the given seeds: the reach distribution."""
-    from grapevine.cli._plan import load_graph, simulate_campaign
+    from grapevine.cli._plan import dask_client, load_graph, simulate_campaign
 
     try:
         graph = load_graph(path, None, None)
-        simulate_campaign(
-            graph,
-            seeds,
-            model=model,
-            probabilities=probabilities,
-            runs=runs,
-            random_state=random_state,
-            as_json=as_json,
-        )
+        with dask_client(scheduler) as client:
+            simulate_campaign(
+                graph,
+                seeds,
+                model=model,
+                probabilities=probabilities,
+                runs=runs,
+                random_state=random_state,
+                as_json=as_json,
+                client=client,
+            )
     except GrapevineError as exc:
         raise _fail(exc) from None
 

@@ -8,6 +8,7 @@ from typing import Any
 
 import numpy as np
 
+from grapevine._distributed import check_client, run_blocks, scatter
 from grapevine._validation import check_number
 from grapevine.diffusion._edges import model_weights, resolve_seed, seed_indices
 from grapevine.graph import Graph
@@ -89,6 +90,7 @@ def simulate(
     runs: int = 1000,
     steps: int | None = None,
     random_state: int | np.random.Generator | None = None,
+    client: Any = None,
 ) -> SpreadResult:
     """Simulate the spread of ``seeds`` under Independent Cascade or Linear Threshold.
 
@@ -111,6 +113,9 @@ def simulate(
         of every round (``new_by_step``); by default cascades run to the end.
     random_state : int, Generator or None
         Same value, same result (whatever the number of threads).
+    client : dask.distributed.Client, optional
+        Run the simulations in blocks on this Dask cluster (the graph is sent to
+        every worker once); the result is the same as on local threads.
 
     Returns
     -------
@@ -147,10 +152,11 @@ def simulate(
     check_number(runs, "runs", owner, kind=numbers.Integral, low=1)
     if steps is not None:
         check_number(steps, "steps", owner, kind=numbers.Integral, low=0)
+    client = check_client(client, owner)
     seed = resolve_seed(random_state)
     w = model_weights(graph, model, probabilities, owner, seed)
     idx = seed_indices(graph, seeds, owner)
-    return _run(graph, w, idx, model, int(runs), steps, seed)
+    return _run(graph, w, idx, model, int(runs), steps, seed, client)
 
 
 def _run(
@@ -161,25 +167,43 @@ def _run(
     runs: int,
     steps: int | None,
     seed: int,
+    client: Any = None,
 ) -> SpreadResult:
-    from grapevine._kernels.diffusion import ic_spread, lt_spread
-
-    kernel = lt_spread if model == "lt" else ic_spread
     max_steps = -1 if steps is None else int(steps)
     n_record = 0 if steps is None else int(steps)
-    chunks = max(1, min(runs, 8 * _threads()))
-    spreads, new = kernel(
-        graph.indptr,
-        graph.indices,
-        w,
-        idx,
-        runs,
-        np.uint64(seed),
-        max_steps,
-        n_record,
-        chunks,
-    )
+    lt = model == "lt"
+    if client is None:
+        spreads, new = simulate_block(
+            graph.indptr, graph.indices, w, idx, lt, seed, max_steps, n_record, 0, runs
+        )
+    else:
+        shared = scatter(client, [graph.indptr, graph.indices, w, idx])
+        parts = run_blocks(client, simulate_block, shared, 0, runs, lt, seed, max_steps, n_record)
+        spreads = np.concatenate([part[0] for part in parts])
+        new = np.concatenate([part[1] for part in parts])
     return SpreadResult(spreads, new if steps is not None else None, len(idx))
+
+
+def simulate_block(
+    indptr: np.ndarray,
+    indices: np.ndarray,
+    w: np.ndarray,
+    idx: np.ndarray,
+    lt: bool,
+    seed: int,
+    max_steps: int,
+    n_record: int,
+    first: int,
+    runs: int,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Runs ``first .. first + runs - 1`` on this machine's numba threads (a Dask task)."""
+    from grapevine._kernels.diffusion import ic_spread, lt_spread
+
+    kernel = lt_spread if lt else ic_spread
+    chunks = max(1, min(runs, 8 * _threads()))
+    return kernel(
+        indptr, indices, w, idx, runs, np.uint64(seed), max_steps, n_record, chunks, first
+    )
 
 
 class MonteCarlo:
@@ -203,12 +227,14 @@ class MonteCarlo:
         runs: int = 1000,
         steps: int | None = None,
         random_state: int | np.random.Generator | None = None,
+        client: Any = None,
     ) -> None:
         self.model = model
         self.probabilities = probabilities
         self.runs = runs
         self.steps = steps
         self.random_state = random_state
+        self.client = client
 
     def fit(self, graph: Graph, seeds: Any) -> MonteCarlo:
         """Simulate ``seeds`` on ``graph``; sets ``result_``, ``spread_``, ``std_error_``."""
@@ -220,6 +246,7 @@ class MonteCarlo:
             runs=self.runs,
             steps=self.steps,
             random_state=self.random_state,
+            client=self.client,
         )
         self.spread_ = self.result_.mean
         self.std_error_ = self.result_.std_error

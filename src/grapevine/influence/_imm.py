@@ -10,6 +10,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
+from grapevine._distributed import check_client, run_blocks, scatter
 from grapevine._validation import check_choice, check_number
 from grapevine.diffusion._edges import model_weights, resolve_seed
 from grapevine.errors import InvalidParameter
@@ -39,15 +40,27 @@ def _threads() -> int:
 
 
 class _Pool:
-    """A growing collection of RR sets (flat offsets + nodes) of one stream."""
+    """A growing collection of RR sets (flat offsets + nodes) of one stream.
+
+    With a Dask ``client`` the sets are sampled in blocks on its workers (the same
+    sets as on local threads: set ``i`` draws from the stream ``(seed, i)``).
+    """
 
     def __init__(
-        self, in_ptr: np.ndarray, in_src: np.ndarray, in_p: np.ndarray, lt: bool, seed: int
+        self,
+        in_ptr: np.ndarray,
+        in_src: np.ndarray,
+        in_p: np.ndarray,
+        lt: bool,
+        seed: int,
+        client: Any = None,
     ) -> None:
         from grapevine._kernels.rrsets import rr_aux
 
         self.args = (in_ptr, in_src, in_p, lt, seed)
         self.aux = rr_aux(in_ptr, in_p, lt)
+        self.client = client
+        self.shared = [] if client is None else scatter(client, [in_ptr, in_src, in_p, self.aux])
         self.offsets = np.zeros(1, dtype=np.int64)
         self.nodes = np.empty(0, dtype=np.int32)
 
@@ -55,21 +68,27 @@ class _Pool:
         return len(self.offsets) - 1
 
     def grow(self, target: int) -> None:
-        from grapevine._kernels.rrsets import sample_rr_sets
-
         count = target - len(self)
         if count <= 0:
             return
         in_ptr, in_src, in_p, lt, seed = self.args
         mean = len(self.nodes) / len(self) if len(self) else 0.0
-        off, nodes = sample_rr_sets(
-            in_ptr, in_src, in_p, lt, seed, len(self), count, 4 * _threads(), self.aux, mean
-        )
-        if len(self) == 0:
-            self.offsets, self.nodes = off, nodes
+        if self.client is None:
+            parts = [sample_block(in_ptr, in_src, in_p, self.aux, lt, seed, mean, len(self), count)]
+        else:
+            parts = run_blocks(
+                self.client, sample_block, self.shared, len(self), count, lt, seed, mean
+            )
+        if len(self) == 0 and len(parts) == 1:
+            self.offsets, self.nodes = parts[0]
             return
-        self.offsets = np.concatenate([self.offsets, off[1:] + self.offsets[-1]])
-        self.nodes = np.concatenate([self.nodes, nodes])
+        base = [self.offsets[-1]]
+        for off, _ in parts[:-1]:
+            base.append(base[-1] + off[-1])
+        self.offsets = np.concatenate(
+            [self.offsets] + [off[1:] + b for (off, _), b in zip(parts, base, strict=True)]
+        )
+        self.nodes = np.concatenate([self.nodes] + [nodes for _, nodes in parts])
 
     def select(self, k: int) -> tuple[np.ndarray, int]:
         from grapevine._kernels.rrsets import greedy_cover
@@ -77,6 +96,23 @@ class _Pool:
         n = len(self.args[0]) - 1
         seeds, marginal = greedy_cover(self.offsets, self.nodes, n, k)
         return seeds, int(marginal.sum())
+
+
+def sample_block(
+    in_ptr: np.ndarray,
+    in_src: np.ndarray,
+    in_p: np.ndarray,
+    aux: np.ndarray,
+    lt: bool,
+    seed: int,
+    mean: float,
+    first: int,
+    count: int,
+) -> tuple[np.ndarray, np.ndarray]:
+    """RR sets ``first .. first + count - 1`` on this machine's numba threads (a Dask task)."""
+    from grapevine._kernels.rrsets import sample_rr_sets
+
+    return sample_rr_sets(in_ptr, in_src, in_p, lt, seed, first, count, 4 * _threads(), aux, mean)
 
 
 def _log_comb(n: int, k: int) -> float:
@@ -152,6 +188,7 @@ def _martingale_sample(
     log_count: float,
     ratio: float,
     covered: Callable[[_Pool], int],
+    client: Any = None,
 ) -> _Sample:
     """IMM's sampling phase (Tang, Shi, Xiao 2015, Algorithms 2 and 3), for any coverage rule.
 
@@ -174,7 +211,7 @@ def _martingale_sample(
         * n
         / eps_p**2
     )
-    pool = _Pool(in_ptr, in_src, in_p, lt, seed)
+    pool = _Pool(in_ptr, in_src, in_p, lt, seed, client)
     lb = 1.0
     select_seconds = 0.0
     for i in range(1, max(1, math.ceil(log2n))):
@@ -191,7 +228,7 @@ def _martingale_sample(
     beta = math.sqrt(ratio * (log_count + ell * log_n + math.log(2)))
     lam_star = 2.0 * n * (ratio * alpha + beta) ** 2 / epsilon**2
     theta = max(math.ceil(lam_star / lb), floor, 1)
-    final = _Pool(in_ptr, in_src, in_p, lt, (seed * 0x9E3779B97F4A7C15 + 1) % 2**64)
+    final = _Pool(in_ptr, in_src, in_p, lt, (seed * 0x9E3779B97F4A7C15 + 1) % 2**64, client)
     final.grow(theta)
     return _Sample(final, theta, float(lb), len(pool), started, select_seconds)
 
@@ -217,6 +254,9 @@ class IMM:
         0 keeps only what the guarantee asks for).
     random_state : int, Generator or None
         Same value, same seeds (whatever the number of threads).
+    client : dask.distributed.Client, optional
+        Sample the RR sets in blocks on this Dask cluster (the same sets, so the same
+        seeds, as on local threads); greedy runs here.
 
     Attributes
     ----------
@@ -289,6 +329,7 @@ class IMM:
         ell: float = 1.0,
         min_rr_sets: int | None = None,
         random_state: int | np.random.Generator | None = None,
+        client: Any = None,
     ) -> None:
         self.k = k
         self.epsilon = epsilon
@@ -297,6 +338,7 @@ class IMM:
         self.ell = ell
         self.min_rr_sets = min_rr_sets
         self.random_state = random_state
+        self.client = client
 
     def fit(self, graph: Graph) -> IMM:
         """Select ``k`` seeds on ``graph``."""
@@ -320,6 +362,7 @@ class IMM:
             log_count=_log_comb(n, k),
             ratio=1 - 1 / math.e,
             covered=lambda pool: pool.select(k)[1],
+            client=check_client(self.client, owner),
         )
         t1 = time.perf_counter()
         from grapevine._kernels.selection import count_covered, greedy_cover_bound
@@ -328,7 +371,9 @@ class IMM:
         seeds, marginal, upper = greedy_cover_bound(final.offsets, final.nodes, n, k)
         t2 = time.perf_counter()
         in_ptr, in_src, in_p, lt, _ = final.args
-        check = _Pool(in_ptr, in_src, in_p, lt, (seed * 0x9E3779B97F4A7C15 + 3) % 2**64)
+        check = _Pool(
+            in_ptr, in_src, in_p, lt, (seed * 0x9E3779B97F4A7C15 + 3) % 2**64, final.client
+        )
         check.grow(max(1, math.ceil(VALIDATION_SHARE * theta)))
         t3 = time.perf_counter()
         cov2 = int(count_covered(check.offsets, check.nodes, n, seeds))
@@ -365,6 +410,7 @@ def imm(
     ell: float = 1.0,
     min_rr_sets: int | None = None,
     random_state: int | np.random.Generator | None = None,
+    client: Any = None,
 ) -> Any:
     """Seed labels chosen by :class:`IMM` (its function twin).
 
@@ -388,5 +434,6 @@ def imm(
         ell=ell,
         min_rr_sets=min_rr_sets,
         random_state=random_state,
+        client=client,
     )
     return est.fit(graph).seeds_

@@ -9,6 +9,7 @@ from typing import Any
 
 import numpy as np
 
+from grapevine._distributed import check_client
 from grapevine._validation import check_number
 from grapevine.diffusion._edges import model_weights, resolve_seed
 from grapevine.errors import InvalidParameter
@@ -98,6 +99,9 @@ class OPIMC:
         ``theta_max`` when ``epsilon`` is large). The run stops there in any case.
     random_state : int, Generator or None
         Same value, same seeds (whatever the number of threads).
+    client : dask.distributed.Client, optional
+        Sample the RR sets in blocks on this Dask cluster (the same sets, so the same
+        seeds, as on local threads); greedy and the bounds run here.
 
     Attributes
     ----------
@@ -187,6 +191,7 @@ class OPIMC:
         overfit_tol: float = OVERFIT_TOL,
         max_rr_sets: int | None = None,
         random_state: int | np.random.Generator | None = None,
+        client: Any = None,
     ) -> None:
         self.k = k
         self.epsilon = epsilon
@@ -197,6 +202,7 @@ class OPIMC:
         self.overfit_tol = overfit_tol
         self.max_rr_sets = max_rr_sets
         self.random_state = random_state
+        self.client = client
 
     def fit(self, graph: Graph) -> OPIMC:
         """Select ``k`` seeds on ``graph``."""
@@ -234,8 +240,9 @@ class OPIMC:
             sizes.append(min(2 * sizes[-1], cap))
         a = math.log(3.0 * len(sizes) / delta)
 
-        r1 = _Pool(in_ptr, in_src, in_p, lt, seed)
-        r2 = _Pool(in_ptr, in_src, in_p, lt, (seed * 0x9E3779B97F4A7C15 + 2) % 2**64)
+        client = check_client(self.client, owner)
+        r1 = _Pool(in_ptr, in_src, in_p, lt, seed, client)
+        r2 = _Pool(in_ptr, in_src, in_p, lt, (seed * 0x9E3779B97F4A7C15 + 2) % 2**64, client)
         sampling = selection = 0.0
         tol = float(self.overfit_tol)
         target = _GREEDY - eps
@@ -291,6 +298,7 @@ def opimc(
     overfit_tol: float = OVERFIT_TOL,
     max_rr_sets: int | None = None,
     random_state: int | np.random.Generator | None = None,
+    client: Any = None,
 ) -> Any:
     """Seed labels chosen by :class:`OPIMC` (its function twin).
 
@@ -316,5 +324,6 @@ def opimc(
         overfit_tol=overfit_tol,
         max_rr_sets=max_rr_sets,
         random_state=random_state,
+        client=client,
     )
     return est.fit(graph).seeds_
