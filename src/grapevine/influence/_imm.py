@@ -43,7 +43,9 @@ class _Pool:
     """A growing collection of RR sets (flat offsets + nodes) of one stream.
 
     With a Dask ``client`` the sets are sampled in blocks on its workers (the same
-    sets as on local threads: set ``i`` draws from the stream ``(seed, i)``).
+    sets as on local threads: set ``i`` draws from the stream ``(seed, i)``). ``like``,
+    a pool of the same graph and model, lends its sampler tables and the graph
+    already sent to the workers.
     """
 
     def __init__(
@@ -54,13 +56,21 @@ class _Pool:
         lt: bool,
         seed: int,
         client: Any = None,
+        like: _Pool | None = None,
     ) -> None:
         from grapevine._kernels.rrsets import rr_aux
 
         self.args = (in_ptr, in_src, in_p, lt, seed)
-        self.aux = rr_aux(in_ptr, in_p, lt)
         self.client = client
-        self.shared = [] if client is None else scatter(client, [in_ptr, in_src, in_p, self.aux])
+        self.aux: np.ndarray
+        self.shared: list[Any]
+        if like is not None:  # same graph and model: reuse its tables and scattered arrays
+            self.aux, self.shared = like.aux, like.shared
+        else:
+            self.aux = rr_aux(in_ptr, in_p, lt)
+            self.shared = (
+                [] if client is None else scatter(client, [in_ptr, in_src, in_p, self.aux])
+            )
         self.offsets = np.zeros(1, dtype=np.int64)
         self.nodes = np.empty(0, dtype=np.int32)
 
@@ -228,7 +238,7 @@ def _martingale_sample(
     beta = math.sqrt(ratio * (log_count + ell * log_n + math.log(2)))
     lam_star = 2.0 * n * (ratio * alpha + beta) ** 2 / epsilon**2
     theta = max(math.ceil(lam_star / lb), floor, 1)
-    final = _Pool(in_ptr, in_src, in_p, lt, (seed * 0x9E3779B97F4A7C15 + 1) % 2**64, client)
+    final = _Pool(in_ptr, in_src, in_p, lt, (seed * 0x9E3779B97F4A7C15 + 1) % 2**64, client, pool)
     final.grow(theta)
     return _Sample(final, theta, float(lb), len(pool), started, select_seconds)
 
@@ -372,7 +382,7 @@ class IMM:
         t2 = time.perf_counter()
         in_ptr, in_src, in_p, lt, _ = final.args
         check = _Pool(
-            in_ptr, in_src, in_p, lt, (seed * 0x9E3779B97F4A7C15 + 3) % 2**64, final.client
+            in_ptr, in_src, in_p, lt, (seed * 0x9E3779B97F4A7C15 + 3) % 2**64, final.client, final
         )
         check.grow(max(1, math.ceil(VALIDATION_SHARE * theta)))
         t3 = time.perf_counter()

@@ -242,7 +242,7 @@ class OPIMC:
 
         client = check_client(self.client, owner)
         r1 = _Pool(in_ptr, in_src, in_p, lt, seed, client)
-        r2 = _Pool(in_ptr, in_src, in_p, lt, (seed * 0x9E3779B97F4A7C15 + 2) % 2**64, client)
+        r2 = _Pool(in_ptr, in_src, in_p, lt, (seed * 0x9E3779B97F4A7C15 + 2) % 2**64, client, r1)
         sampling = selection = 0.0
         tol = float(self.overfit_tol)
         target = _GREEDY - eps
