@@ -147,3 +147,6 @@ def test_a_scheduler_that_does_not_answer_is_named(tmp_path: Path) -> None:
     )
     assert result.exit_code == 1
     assert "no Dask scheduler answered at 'tcp://127.0.0.1:9'" in " ".join(result.output.split())
+    result = CliRunner().invoke(app, ["plan", str(edges), "--k", "1", "--scheduler", "foo://x:1"])
+    assert result.exit_code == 1
+    assert "no Dask scheduler answered at 'foo://x:1'" in " ".join(result.output.split())

@@ -251,6 +251,12 @@ def test_needed_size_of_the_adaptive_rule() -> None:
     assert _needed(1_000, 50, 10, tol) == MAX_JUMP * 1_000
     assert _needed(1_000, 5, 0, tol) == MAX_JUMP * 1_000
     assert _needed(1_000, 50, 10, math.inf) == 1_000
+    assert _needed(1_000, 50, 50, 0.0) == MAX_JUMP * 1_000  # no overfit allowed: grow on
+
+
+def test_opimc_with_no_overfit_allowed_grows_to_the_cap() -> None:
+    est = OPIMC(1, probabilities=0.5, min_rr_sets=64, max_rr_sets=1_024, overfit_tol=0.0)
+    assert est.fit(tiny()).n_rr_sets_ == 1_024
 
 
 def test_opimc_stops_only_when_the_overfit_is_small_and_measurable() -> None:

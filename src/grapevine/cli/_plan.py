@@ -123,7 +123,7 @@ def dask_client(address: str | None) -> Iterator[Any]:
         ) from None
     try:
         client = distributed.Client(address, timeout=10)  # type: ignore[no-untyped-call]
-    except (OSError, TimeoutError) as exc:
+    except (OSError, TimeoutError, ValueError) as exc:  # ValueError: a malformed address
         raise BadInput(
             f"no Dask scheduler answered at {address!r}: {exc}", field="scheduler"
         ) from None

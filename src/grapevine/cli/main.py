@@ -379,7 +379,16 @@ SchedulerOption = Annotated[
     typer.Option(
         help="Address of a Dask scheduler (tcp://host:8786): sample the RR sets and run the "
         "simulations on its workers (the same result as on local threads; needs the dask "
-        "extra).",
+        "extra; not with --budget).",
+        show_default=False,
+    ),
+]
+SimulateSchedulerOption = Annotated[
+    str | None,
+    typer.Option(
+        "--scheduler",
+        help="Address of a Dask scheduler (tcp://host:8786): run the simulations on its "
+        "workers (the same result as on local threads; needs the dask extra).",
         show_default=False,
     ),
 ]
@@ -547,7 +556,7 @@ def simulate(
     probabilities: ProbabilitiesOption = "wc",
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
     random_state: RandomStateOption = None,
-    scheduler: SchedulerOption = None,
+    scheduler: SimulateSchedulerOption = None,
 ) -> None:
     """Simulate how far a message spreads from the given seeds: the reach distribution."""
     from grapevine.cli._plan import dask_client, load_graph, simulate_campaign

@@ -58,7 +58,7 @@ def _needed(theta: int, cov1: int, cov2: int, tol: float) -> float:
     """
     if not math.isfinite(tol):
         return float(theta)
-    if cov2 == 0:
+    if cov2 == 0 or tol <= 0:  # nothing to measure, or no overfit allowed: grow to the end
         return float(MAX_JUMP * theta)
     noise = math.sqrt(1.0 / max(cov1, 1) + 1.0 / cov2)
     gap = cov1 / cov2 - 1.0
@@ -88,8 +88,9 @@ class OPIMC:
     ell : float
         Confidence exponent (> 0): failure probability ``delta = 1/n**ell``.
     min_rr_sets : int, optional
-        Size of each collection in the first round (default :data:`OPIMC_MIN_RR_SETS`;
-        0 keeps the paper's start ``theta_0``).
+        Floor on the first round's collection size, ``max(theta_0, min_rr_sets)``
+        (default :data:`OPIMC_MIN_RR_SETS`; 0 keeps the paper's start ``theta_0``); the
+        adaptive rule may grow the collections to :data:`ADAPTIVE_CAP` times it.
     overfit_tol : float
         Tolerance of the adaptive stopping rule (default :data:`OVERFIT_TOL`;
         ``inf`` turns it off).
