@@ -1,8 +1,9 @@
 """Redirect load: wrk against ``grapevine serve`` on one hot short link, every click counted.
 
-For each backend (SQLite file, PostgreSQL schema) and worker count this
+For each backend (SQLite file, PostgreSQL schema), click mode and worker count this
 
-1. starts ``grapevine serve --no-access-log`` on loopback as a subprocess,
+1. starts ``grapevine serve --no-access-log`` on loopback as a subprocess (with
+   ``--durable`` for the durable mode: a redirect is answered once its click is committed),
 2. creates a campaign and a participant through the API (the hot link ``/r/{code}``),
 3. runs ``wrk --latency`` on the link (a browser User-Agent, no cookie: every request is a
    new visitor, so every one is a click to record),
@@ -19,7 +20,8 @@ The ceiling is nginx's bare ``return 302`` on the same machine, under the same w
 Usage::
 
     .venv/bin/python benchmarks/redirect_load.py [--backends sqlite,postgres] [--workers 1,2]
-        [--duration 15] [--connections 64] [--threads 2] [--pg-url URL] [--out PATH]
+        [--modes default,durable] [--duration 15] [--connections 64] [--threads 2]
+        [--pg-url URL] [--out PATH]
 
 wrk and nginx are Debian packages; when missing and running as root the script installs
 them with ``apt-get install -y wrk nginx``.
@@ -38,6 +40,7 @@ import sys
 import tempfile
 import time
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -68,6 +71,7 @@ class WrkResult:
 class Row:
     target: str
     backend: str
+    mode: str
     workers: int
     wrk: WrkResult | None
     recorded: int | None
@@ -95,23 +99,33 @@ def _ms(value: str, unit: str) -> float:
     return float(value) * {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60_000.0}[unit]
 
 
+def wrk_command(url: str, *, threads: int, connections: int, duration: int) -> list[str]:
+    """wrk with --latency on ``url`` as a browser (no cookie: every request a new visitor)."""
+    return [
+        "wrk",
+        f"-t{threads}",
+        f"-c{connections}",
+        f"-d{duration}s",
+        "--latency",
+        "-H",
+        f"User-Agent: {BROWSER}",
+        url,
+    ]
+
+
 def run_wrk(url: str, *, threads: int, connections: int, duration: int) -> WrkResult:
     """Run wrk with --latency and parse its summary."""
     out = subprocess.run(
-        [
-            "wrk",
-            f"-t{threads}",
-            f"-c{connections}",
-            f"-d{duration}s",
-            "--latency",
-            "-H",
-            f"User-Agent: {BROWSER}",
-            url,
-        ],
+        wrk_command(url, threads=threads, connections=connections, duration=duration),
         capture_output=True,
         text=True,
         check=True,
     ).stdout
+    return parse_wrk(out)
+
+
+def parse_wrk(out: str) -> WrkResult:
+    """The figures of wrk's summary (``out``: its standard output)."""
     latency = {
         m.group(1): _ms(m.group(2), m.group(3))
         for m in re.finditer(r"^\s+(50|75|90|99)%\s+([\d.]+)(us|ms|s|m)\s*$", out, re.M)
@@ -181,8 +195,14 @@ class Database:
 
 # ---------------------------------------------------------------------------- the server
 def start_server(
-    url: str, port: int, workers: int, env: dict[str, str], log_path: Path
+    url: str,
+    port: int,
+    workers: int,
+    env: dict[str, str],
+    log_path: Path,
+    extra: Sequence[str] = (),
 ) -> subprocess.Popen[Any]:
+    """``grapevine serve`` (with the ``extra`` options) as a subprocess, once it answers."""
     cmd = [
         sys.executable,
         "-m",
@@ -197,6 +217,7 @@ def start_server(
         "--workers",
         str(workers),
         "--no-access-log",
+        *extra,
     ]
     log = log_path.open("wb")
     proc = subprocess.Popen(cmd, env=env, stdout=log, stderr=subprocess.STDOUT)
@@ -253,18 +274,26 @@ def hot_link(base: str, headers: dict[str, str]) -> tuple[int, str]:
 
 
 def bench_grapevine(
-    backend: str, workers: int, args: argparse.Namespace, tmp: Path, env: dict[str, str]
+    backend: str,
+    mode: str,
+    workers: int,
+    args: argparse.Namespace,
+    tmp: Path,
+    env: dict[str, str],
 ) -> Row:
     db = Database(backend, tmp, args.pg_url)
     port = free_port()
     window = (
-        f"≤ {env['GRAPEVINE_CLICK_FLUSH_MS']} ms + 1 batch write, "
-        f"≤ {int(env['GRAPEVINE_CLICK_MAX_QUEUE']):,} clicks per worker"
+        "none: answered after the commit"
+        if mode == "durable"
+        else f"the clicks not yet committed, ≤ {int(env['GRAPEVINE_CLICK_MAX_QUEUE']):,} "
+        "per worker (benchmarks/crash_loss.py)"
     )
     name = {"sqlite": "SQLite", "postgres": "PostgreSQL"}[backend]
+    extra = ["--durable"] if mode == "durable" else []
     try:
-        log_path = tmp / f"serve-{backend}-{workers}.log"
-        proc = start_server(db.url, port, workers, env, log_path)
+        log_path = tmp / f"serve-{backend}-{mode}-{workers}.log"
+        proc = start_server(db.url, port, workers, env, log_path, extra)
         try:
             cid, code = hot_link(f"http://127.0.0.1:{port}", api_headers(db.url))
             url = f"http://127.0.0.1:{port}/r/{code}"
@@ -292,7 +321,7 @@ def bench_grapevine(
         check_text += f"; queue full: {waited:,} waited, {direct:,} written by their request"
     if not ok:
         print(f"server log ({log_path}):\n{log_path.read_text()[-3000:]}", file=sys.stderr)
-    return Row("grapevine serve", name, workers, result, recorded, window, check_text)
+    return Row("grapevine serve", name, mode, workers, result, recorded, window, check_text)
 
 
 # ---------------------------------------------------------------------------- nginx
@@ -349,7 +378,7 @@ def bench_nginx(workers: int, args: argparse.Namespace, tmp: Path) -> Row:
             proc.wait(timeout=20)
         except subprocess.TimeoutExpired:
             proc.kill()
-    return Row("nginx `return 302` (ceiling)", "none", workers, result, None, "—", "—")
+    return Row("nginx `return 302` (ceiling)", "none", "—", workers, result, None, "—", "—")
 
 
 # ---------------------------------------------------------------------------- report
@@ -358,6 +387,7 @@ def render(rows: list[Row], args: argparse.Namespace, command: str) -> str:
         [
             "target",
             "backend",
+            "clicks",
             "workers",
             "req/s",
             "p50 ms",
@@ -372,6 +402,7 @@ def render(rows: list[Row], args: argparse.Namespace, command: str) -> str:
             [
                 r.target,
                 r.backend,
+                r.mode,
                 r.workers,
                 fmt_int(r.wrk.rps) if r.wrk else "—",
                 *(
@@ -385,7 +416,7 @@ def render(rows: list[Row], args: argparse.Namespace, command: str) -> str:
             ]
             for r in rows
         ],
-        align="lllrrrrrrll",
+        align="llllrrrrrrll",
     )
     facts = machine_facts(
         packages=("fastapi", "starlette", "uvicorn", "sqlalchemy", "psycopg"),
@@ -411,7 +442,9 @@ gracefully (SIGTERM drains the click queue) and the clicks in the store are coun
 flight then are recorded too, so `clicks recorded` may exceed it by at most the number of
 connections ({args.connections}): the check fails on anything else (a lost or doubled click).
 Clicks are group-committed (`GRAPEVINE_CLICK_FLUSH_MS`, `GRAPEVINE_CLICK_MAX_QUEUE`); the
-durability window is what a SIGKILL can lose. The ceiling is nginx's bare `return 302`.
+durability window is what a SIGKILL can lose. `default` answers once the click is queued,
+`durable` (`grapevine serve --durable`) once the batch holding it has committed.
+The ceiling is nginx's bare `return 302`.
 wrk, the server and the database share the machine's cores.
 
 {table}
@@ -426,6 +459,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--backends", default="sqlite,postgres")
     parser.add_argument("--workers", default="1,2", help="worker counts, comma-separated")
+    parser.add_argument("--modes", default="default,durable", help="click modes to run")
     parser.add_argument("--duration", type=int, default=15, help="seconds of each wrk run")
     parser.add_argument("--connections", type=int, default=64)
     parser.add_argument("--threads", type=int, default=2)
@@ -442,16 +476,27 @@ def main(argv: list[str] | None = None) -> int:
         "GRAPEVINE_IP_SALT": "bench-salt",
         "GRAPEVINE_CLICK_FLUSH_MS": os.environ.get("GRAPEVINE_CLICK_FLUSH_MS", "50"),
         "GRAPEVINE_CLICK_MAX_QUEUE": os.environ.get("GRAPEVINE_CLICK_MAX_QUEUE", "10000"),
+        # One client hammers one link: the per-address and per-code buckets would answer 429,
+        # so they are off unless set here to a rate never reached (1000000000,1000000000), to
+        # measure what checking them costs.
+        "GRAPEVINE_RATE_LIMIT_REDIRECT_PER_IP": os.environ.get(
+            "GRAPEVINE_RATE_LIMIT_REDIRECT_PER_IP", "off"
+        ),
+        "GRAPEVINE_RATE_LIMIT_REDIRECT_PER_CODE": os.environ.get(
+            "GRAPEVINE_RATE_LIMIT_REDIRECT_PER_CODE", "off"
+        ),
     }
+    env.pop("GRAPEVINE_DURABLE_CLICKS", None)  # the mode comes from --durable only
     workers = [int(w) for w in args.workers.split(",") if w]
     rows: list[Row] = []
     with tempfile.TemporaryDirectory(prefix="gv-redirect-") as tmpdir:
         tmp = Path(tmpdir)
         os.chmod(tmp, 0o755)
         for backend in [b for b in args.backends.split(",") if b]:
-            for w in workers:
-                print(f"grapevine serve: {backend}, {w} worker(s)...", flush=True)
-                rows.append(bench_grapevine(backend, w, args, tmp, env))
+            for mode in [m for m in args.modes.split(",") if m]:
+                for w in workers:
+                    print(f"grapevine serve: {backend}, {mode}, {w} worker(s)...", flush=True)
+                    rows.append(bench_grapevine(backend, mode, w, args, tmp, env))
         if not args.no_nginx:
             for w in workers:
                 print(f"nginx: {w} worker(s)...", flush=True)
@@ -465,8 +510,8 @@ def main(argv: list[str] | None = None) -> int:
     if load > cores:
         text += (
             f"\nThe machine was shared while this ran (load average {load:.1f} on {cores} "
-            "cores): the tail latencies (p99) move by an order of magnitude from run to run, "
-            "and nginx's own p99 shows the noise floor.\n"
+            "cores): the tail latencies (p99) move by an order of magnitude from run to run"
+            + (".\n" if args.no_nginx else ", and nginx's own p99 shows the noise floor.\n")
         )
     if args.note:
         text += f"\n{args.note}\n"

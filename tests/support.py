@@ -106,9 +106,14 @@ def free_port() -> int:
 
 
 @contextmanager
-def serve(app: Any, *, startup_timeout: float = 30.0) -> Iterator[str]:
-    """Serve ``app`` (ASGI) with a real uvicorn server on a free loopback port, in a thread.
+def serve(
+    app: Any, *, startup_timeout: float = 30.0, port: int | None = None, **options: Any
+) -> Iterator[str]:
+    """Serve ``app`` (ASGI) with a real uvicorn server on a loopback port, in a thread.
 
+    ``port`` is a free one when omitted (pass one to name it in the app's settings first,
+    e.g. as ``public_url``); ``options`` go to ``uvicorn.Config`` (such as
+    ``grapevine.service.server_options(settings)``, what ``grapevine serve`` passes).
     Yields the base URL; on exit the server stops gracefully (the app's lifespan shutdown
     runs, so a click writer drains).
     """
@@ -117,8 +122,10 @@ def serve(app: Any, *, startup_timeout: float = 30.0) -> Iterator[str]:
 
     import uvicorn
 
-    port = free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="error"))
+    port = free_port() if port is None else port
+    server = uvicorn.Server(
+        uvicorn.Config(app, host="127.0.0.1", port=port, log_level="error", **options)
+    )
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     deadline = time.monotonic() + startup_timeout
@@ -131,3 +138,43 @@ def serve(app: Any, *, startup_timeout: float = 30.0) -> Iterator[str]:
     finally:
         server.should_exit = True
         thread.join(timeout=20)
+
+
+SECRETS_KEY = "test-secrets-key-0123456789abcdefghijklmnop"
+"""A ``GRAPEVINE_SECRETS_KEY`` for test servers (it seals the tenants' webhook secrets)."""
+
+
+def tenant_webhook_secret(
+    store_or_url: object,
+    secret: str,
+    *,
+    tenant: str = "acme",
+    kind: str = "grapevine",
+    overlap: float = 0.0,
+) -> str:
+    """Make ``secret`` the current ``kind`` webhook secret of ``tenant`` (created when new),
+    sealed under :data:`SECRETS_KEY`, through the repository; returns the secret."""
+    from sqlalchemy.orm import Session
+
+    from grapevine.store import Store, tenants_repo
+    from grapevine.store import webhook_secrets_repo as secrets_repo
+
+    owned = not isinstance(store_or_url, Store)
+    store = Store(str(store_or_url)) if owned else store_or_url
+    assert isinstance(store, Store)
+    try:
+        with Session(store.engine) as session:
+            row = tenants_repo.get_or_create_tenant(session, slug=tenant)
+            secrets_repo.rotate_secret(
+                session,
+                tenant_id=row.id,
+                kind=kind,
+                box=secrets_repo.SecretBox(SECRETS_KEY),
+                secret=secret,
+                overlap=overlap,
+            )
+            session.commit()
+    finally:
+        if owned:
+            store.close()
+    return secret

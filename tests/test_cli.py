@@ -116,8 +116,14 @@ def test_cascades_reach_and_forecast_commands(tmp_path: Path) -> None:
     (line,) = [json.loads(x) for x in fc.stdout.splitlines()]
     assert line["observed"] == 3
     assert line["actual_final"] == 4
-    assert line["status"] == "too young"
-    assert line["message"].startswith("cannot forecast yet")
+    assert (line["model"], line["primary"], line["primary_status"]) == (
+        "loglinear",
+        "hawkes",
+        "too young",
+    )
+    assert line["why"].startswith("cannot forecast yet")
+    assert line["final_size"] == 3  # no older cascade to learn from: the observed floor
+    assert line["interval"] == [3, None]
     bad = run("forecast", str(cascades), "--at", "soon", cwd=tmp_path)
     assert bad.returncode == 1
     assert "not a duration" in bad.stderr

@@ -66,7 +66,12 @@ def posts_file(tmp_path: Path) -> Path:
 
 def test_the_webcare_flow_from_the_command_line(db: str, posts_file: Path) -> None:
     rule = ok_json("listen", "add-rule", "brewly", "brewly OR #brewly", "--db", db)
-    assert rule == {"id": 1, "name": "brewly", "query": "brewly OR #brewly"}
+    assert rule == {
+        "id": 1,
+        "name": "brewly",
+        "query": "brewly OR #brewly",
+        "grouping": "brewly OR #brewly",
+    }
     report = ok_json("listen", "import", posts_file, "--format", "jsonl", "--db", db)
     assert isinstance(report, dict)
     assert (report["received"], report["duplicates"], report["stored"], report["matched"]) == (
@@ -91,22 +96,26 @@ def test_the_webcare_flow_from_the_command_line(db: str, posts_file: Path) -> No
         ("assign", item, "eve"),
         ("draft", item, "Sorry to hear that, we will replace it."),
         ("approve", item),
-        ("send", item),
     ]
     for step in steps:
         out = ok_json("inbox", *step, "--by", "lead", "--db", db)
         assert isinstance(out, dict)
-    assert out["status"] == "sent"
-    assert out["send_mode"] == "manual"
-    code, text = invoke("inbox", "resolve", item, "--by", "eve", "--note", "done", "--db", db)
+    assert out["status"] == "approved"
+    # A post from a file has no reply API: nothing is sent, and nothing counts as sent.
+    code, text = invoke("inbox", "send", item, "--by", "eve", "--db", db)
+    assert code == 1
+    assert f"inbox item {item} came from generic, which has no reply API" in " ".join(text.split())
+    assert f"grapevine inbox resolve {item}" in text
+    note = ("--note", "answered on the platform")
+    code, text = invoke("inbox", "resolve", item, "--by", "eve", *note, "--db", db)
     assert code == 0
     assert "resolved" in text
     audit = ok_json("inbox", "audit", item, "--db", db)
-    assert [a["action"] for a in audit] == ["assign", "draft", "approve", "send", "resolve"]  # type: ignore[index, union-attr]
+    assert [a["action"] for a in audit] == ["assign", "draft", "approve", "resolve"]  # type: ignore[index, union-attr]
     stats = ok_json("inbox", "stats", "--db", db)
     assert isinstance(stats, dict)
-    assert stats["overall"]["answered"] == 1
-    assert stats["per_assignee"]["eve"]["answered"] == 1
+    assert stats["overall"]["answered"] == 0
+    assert stats["resolved_without_reply"] == 1
     # The open inbox no longer lists the resolved item; --status shows it.
     assert [i["id"] for i in ok_json("inbox", "--db", db)] == [items[1]["id"]]  # type: ignore[union-attr]
     resolved = ok_json("inbox", "--status", "resolved", "--db", db)
@@ -156,6 +165,11 @@ def test_a_correction_from_the_command_line(db: str, posts_file: Path) -> None:
     assert out == {"label": "negative", "relabelled": 1}
     [item] = [i for i in ok_json("inbox", "--db", db) if i["external_id"] == "2"]  # type: ignore[union-attr]
     assert (item["label"], item["negativity"]) == ("negative", 1.0)
+    # The id the inbox lists (an item's, not its post's) works with --item.
+    out = ok_json("listen", "correct", "positive", "--item", str(item["id"]), "--db", db)
+    assert out == {"label": "positive", "relabelled": 1}
+    [item] = [i for i in ok_json("inbox", "--db", db) if i["external_id"] == "2"]  # type: ignore[union-attr]
+    assert (item["label"], item["negativity"]) == ("positive", 0.0)
 
 
 @pytest.mark.parametrize(
@@ -165,17 +179,56 @@ def test_a_correction_from_the_command_line(db: str, posts_file: Path) -> None:
         (("listen", "add-feed", "ftp://example.com/feed"), "http(s) URL"),
         (("listen", "add-mastodon", "https://m.example", "--timeline", "search:x"), "token"),
         (("listen", "import", "missing.jsonl", "--format", "jsonl"), "missing.jsonl"),
-        (("listen", "import", "x.jsonl", "--format", "xml"), "'format'"),
         (("inbox", "approve", "7"), "no inbox item 7"),
-        (("listen", "correct", "angry", "--text", "x"), "'label'"),
+        (("listen", "correct", "negative", "--item", "7"), "no inbox item 7"),
+        (("listen", "correct", "negative"), "exactly one"),
     ],
 )
 def test_errors_are_one_clear_line(db: str, args: tuple[str, ...], message: str) -> None:
+    assert invoke("migrate", "--db", db)[0] == 0
     code, out = invoke(*args, "--db", db)
     assert code == 1
     assert "error:" in out
     assert message in " ".join(out.split())
     assert "Traceback" not in out
+
+
+@pytest.mark.parametrize(
+    ("args", "choices"),
+    [
+        (("inbox", "--status", "open"), "'new', 'assigned', 'drafted', 'approved', 'sent'"),
+        (("listen", "import", "x.jsonl", "--format", "xml"), "'jsonl', 'csv', 'twitter-archive'"),
+        (("listen", "correct", "angry", "--text", "x"), "'negative', 'neutral', 'positive'"),
+    ],
+)
+def test_a_value_outside_the_choices_is_refused_with_them(
+    db: str, args: tuple[str, ...], choices: str
+) -> None:
+    code, out = invoke(*args, "--db", db)
+    assert code == 2
+    assert choices in " ".join(out.replace("│", " ").split())
+
+
+def test_the_inbox_refuses_a_store_that_does_not_exist(tmp_path: Path) -> None:
+    typo = tmp_path / "tpyo.db"
+    code, out = invoke("inbox", "--db", f"sqlite:///{typo}")
+    assert code == 1
+    assert f"no store at {typo} (the file does not exist)" in " ".join(out.split())
+    assert not typo.exists()
+
+
+def test_mastodon_mentions_without_a_token_says_how_to_give_one(
+    db: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    base = ("listen", "add-mastodon", "https://m.example", "--timeline", "mentions")
+    code, out = invoke(*base, "--db", db)
+    assert code == 1
+    assert "'mentions' timeline needs an access token" in " ".join(out.split())
+    assert "--token-env NAME" in out
+    monkeypatch.delenv("GV_UNSET_TOKEN", raising=False)
+    code, out = invoke(*base, "--token-env", "GV_UNSET_TOKEN", "--db", db)
+    assert code == 1
+    assert "the environment variable GV_UNSET_TOKEN is not set" in " ".join(out.split())
 
 
 def test_a_bad_line_is_named(db: str, tmp_path: Path) -> None:

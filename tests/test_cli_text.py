@@ -19,21 +19,40 @@ def run(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
 def test_sentiment_of_a_text_file_and_a_csv_column(tmp_path: Path) -> None:
     texts = tmp_path / "t.txt"
     texts.write_text("Wat een prachtige dag!\nThis is the worst service ever\nC'est magnifique\n\n")
-    out = run("sentiment", str(texts), cwd=tmp_path)
+    out = run("sentiment", str(texts), "--json", cwd=tmp_path)
     assert out.returncode == 0, out.stderr
     rows = [json.loads(line) for line in out.stdout.splitlines()]
     assert [r["line"] for r in rows] == [1, 2, 3, 4]
+    assert rows[1]["text"] == "This is the worst service ever"
     assert (rows[0]["lang"], rows[0]["label"]) == ("nl", "positive")
     assert (rows[1]["lang"], rows[1]["label"]) == ("en", "negative")
     assert (rows[2]["label"], rows[2]["source"]) == ("unscored", "unsupported")  # French
     assert rows[3]["lang"] == "und"
     csv_file = tmp_path / "t.csv"
     csv_file.write_text('id,text\n1,"Jag älskar det här!"\n')
-    out = run("sentiment", str(csv_file), "--column", "text", cwd=tmp_path)
+    out = run("sentiment", str(csv_file), "--column", "text", "--format", "json", cwd=tmp_path)
     (row,) = [json.loads(line) for line in out.stdout.splitlines()]
-    assert (row["line"], row["lang"], row["label"]) == (2, "sv", "positive")
-    forced = run("sentiment", str(csv_file), "--column", "text", "--lang", "fr", cwd=tmp_path)
-    assert json.loads(forced.stdout)["label"] == "unscored"
+    assert (row["line"], row["id"], row["lang"], row["label"]) == (2, "1", "sv", "positive")
+    forced = run(
+        "sentiment", str(csv_file), "--column", "text", "--lang", "sv", "--json", cwd=tmp_path
+    )
+    assert json.loads(forced.stdout)["lang"] == "sv"
+    # A language the model does not know is refused before anything is scored.
+    unknown = run("sentiment", str(csv_file), "--column", "text", "--lang", "fr", cwd=tmp_path)
+    assert unknown.returncode == 2
+    assert "'fr' is not one of 'de', 'en', 'nl', 'sv'" in " ".join(unknown.stderr.split())
+
+
+def test_sentiment_of_a_csv_without_column_names_the_header(tmp_path: Path) -> None:
+    csv_file = tmp_path / "reviews.csv"
+    csv_file.write_text("id,text\n1,I love it\n")
+    out = run("sentiment", str(csv_file), cwd=tmp_path)
+    assert out.returncode == 1
+    assert out.stdout == ""  # the header row is not scored as a text
+    assert (
+        "reviews.csv, line 1, field 'column': a CSV file needs --column naming the text "
+        "column; the header has ['id', 'text']"
+    ) in " ".join(out.stderr.split())
 
 
 def test_sentiment_bad_column_names_the_file_and_field(tmp_path: Path) -> None:
@@ -47,7 +66,7 @@ def test_sentiment_bad_column_names_the_file_and_field(tmp_path: Path) -> None:
 def test_sentiment_accurate_model_and_a_bad_model_name(tmp_path: Path) -> None:
     texts = tmp_path / "t.txt"
     texts.write_text("Wat een prachtige dag!\nThis is the worst service ever\nC'est magnifique\n")
-    out = run("sentiment", str(texts), "--model", "accurate", cwd=tmp_path)
+    out = run("sentiment", str(texts), "--model", "accurate", "--json", cwd=tmp_path)
     assert out.returncode == 0, out.stderr
     rows = [json.loads(line) for line in out.stdout.splitlines()]
     assert [(r["lang"], r["label"]) for r in rows] == [
@@ -56,8 +75,8 @@ def test_sentiment_accurate_model_and_a_bad_model_name(tmp_path: Path) -> None:
         ("fr", "unscored"),
     ]
     bad = run("sentiment", str(texts), "--model", "best", cwd=tmp_path)
-    assert bad.returncode == 1
-    assert "mode" in bad.stderr
+    assert bad.returncode == 2
+    assert "'best' is not one of 'fast', 'accurate'" in " ".join(bad.stderr.split())
 
 
 def test_influencers_from_a_file_with_csv_and_gexf(tmp_path: Path) -> None:
@@ -92,7 +111,7 @@ def test_alerts_on_a_volume_series(tmp_path: Path) -> None:
         "timestamp,value\n"
         + "".join(f"{str(t).replace('T', ' ')},{v}\n" for t, v in zip(times, values, strict=True))
     )
-    out = run("alerts", str(series), cwd=tmp_path)
+    out = run("alerts", str(series), "--json", cwd=tmp_path)
     assert out.returncode == 0, out.stderr
     alerts = [json.loads(line) for line in out.stdout.splitlines()]
     assert alerts, "the burst raised no alert"

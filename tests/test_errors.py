@@ -16,6 +16,7 @@ from grapevine.errors import (
     NotConverged,
     SchemaOutOfDate,
     StoreError,
+    StoreNotFound,
     UnknownPerson,
 )
 
@@ -123,6 +124,7 @@ def test_check_choice_message() -> None:
         (NotConverged, (GrapevineError,)),
         (StoreError, (GrapevineError,)),
         (SchemaOutOfDate, (StoreError, GrapevineError)),
+        (StoreNotFound, (StoreError, GrapevineError)),
         (MissingDependency, (GrapevineError, ImportError)),
     ],
 )
@@ -152,6 +154,15 @@ def test_not_converged_message() -> None:
     err = NotConverged("PageRank", 100, 0.00123456)
     assert str(err) == "PageRank did not converge in 100 iterations (residual 0.00123)."
     assert (err.method, err.iterations, err.residual) == ("PageRank", 100, 0.00123456)
+
+
+def test_store_not_found_names_the_place_and_how_to_create_one() -> None:
+    err = StoreNotFound("shop.db", "the file does not exist")
+    assert err.where == "shop.db"
+    assert str(err) == (
+        "no store at shop.db (the file does not exist): check the path, or create one there "
+        "with `grapevine migrate --db shop.db` (an import creates it too)"
+    )
 
 
 def test_missing_dependency_names_the_extra() -> None:

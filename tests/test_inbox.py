@@ -100,6 +100,19 @@ def test_bad_weights(weights: PriorityWeights) -> None:
 
 
 # ============================================================================ actions
+class Outbox:
+    """A source with a reply API that keeps what it was asked to post (as Mastodon would)."""
+
+    name = "outbox"
+
+    def __init__(self) -> None:
+        self.posted: list[tuple[str, str]] = []
+
+    def reply(self, external_id: str, text: str) -> str:
+        self.posted.append((external_id, text))
+        return f"reply-{len(self.posted)}"
+
+
 def _fill(store: Store) -> list[int]:
     with store.engine.begin() as conn:
         repo.add_rule(conn, name="brewly", query="brewly", now=NOW)
@@ -146,9 +159,11 @@ def test_the_life_of_an_item_and_its_audit_trail(store: Store) -> None:
     assert assign(store, item, "eve", actor="lead", now=NOW + 60)["status"] == "assigned"
     assert draft(store, item, "Sorry! DM us?", actor="eve", now=NOW + 120)["status"] == "drafted"
     assert approve(store, item, actor="lead", now=NOW + 180)["status"] == "approved"
-    sent = send(store, item, actor="eve", now=NOW + 240)
+    outbox = Outbox()
+    sent = send(store, item, actor="eve", source=outbox, now=NOW + 240)
     assert (sent["status"], sent["send_mode"], sent["reply_external_id"]) == (
-        "sent", "manual", None)  # fmt: skip  # an RSS post cannot be answered through the API
+        "sent", "api", "reply-1")  # fmt: skip
+    assert outbox.posted == [("a", "Sorry! DM us?")]
     assert sent["first_response_at"] == NOW + 240
     assert (
         resolve(store, item, actor="eve", note="customer happy", now=NOW + 300)["status"]
@@ -163,7 +178,7 @@ def test_the_life_of_an_item_and_its_audit_trail(store: Store) -> None:
         ("eve", "send", NOW + 240),
         ("eve", "resolve", NOW + 300),
     ]
-    assert "send manually" in trail[3]["detail"]
+    assert trail[3]["detail"] == "sent through outbox: reply-1"
     assert trail[4]["detail"] == "customer happy"
 
 
@@ -184,7 +199,7 @@ def test_actions_out_of_order_are_refused(
     do = {
         "draft": lambda: draft(store, item, "hi", actor="x"),
         "approve": lambda: approve(store, item, actor="x"),
-        "send": lambda: send(store, item, actor="x"),
+        "send": lambda: send(store, item, actor="x", source=Outbox()),
         "resolve": lambda: resolve(store, item, actor="x"),
     }
     for s in steps:
@@ -220,7 +235,7 @@ def test_response_stats(store: Store) -> None:
         assign(store, item, who, actor="lead", now=NOW)
         draft(store, item, "thanks", actor=who, now=NOW)
         approve(store, item, actor="lead", now=NOW)
-        send(store, item, actor=who, now=NOW + 60 * minutes)
+        send(store, item, actor=who, source=Outbox(), now=NOW + 60 * minutes)
     stats = response_stats(store)
     assert stats["overall"]["answered"] == 3
     assert stats["overall"]["median_s"] == 600.0
@@ -229,6 +244,30 @@ def test_response_stats(store: Store) -> None:
     assert stats["per_assignee"]["sam"]["median_s"] == 300.0
     assert stats["by_status"] == {"sent": 3}
     assert stats["open"] == 0
+
+
+def test_an_item_without_a_reply_api_is_not_sent_nor_counted(store: Store) -> None:
+    """An RSS post cannot be answered from here: send refuses and nothing changes."""
+    item = _fill(store)[0]
+    draft(store, item, "Sorry! DM us?", actor="eve", now=NOW)
+    approve(store, item, actor="lead", now=NOW)
+    with pytest.raises(BadInput, match=f"inbox item {item} came from rss, which has no reply"):
+        send(store, item, actor="eve", now=NOW + 60)
+    [listed] = [i for i in inbox_items(store, now=NOW) if i["id"] == item]
+    assert (listed["status"], listed["send_mode"], listed["first_response_at"]) == (
+        "approved", None, None)  # fmt: skip
+    resolve(store, item, actor="eve", note="answered on the platform", now=NOW + 120)
+    stats = response_stats(store)
+    assert stats["overall"]["answered"] == 0
+    assert stats["resolved_without_reply"] == 1
+    with store.engine.connect() as conn:
+        actions = [a["action"] for a in repo.audit_trail(conn, item_id=item)]
+    assert actions == ["draft", "approve", "resolve"]
+
+
+def test_inbox_items_refuses_an_unknown_status(store: Store) -> None:
+    with pytest.raises(InvalidParameter, match="statuses among"):
+        inbox_items(store, statuses=["open"])
 
 
 def test_response_stats_of_an_empty_inbox(store: Store) -> None:

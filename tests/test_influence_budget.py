@@ -204,6 +204,12 @@ def test_no_tipping_point_under_unit_costs() -> None:
         ([0, 1, 2, 30, 40, 41], 3.0),
         ([0, 10, 15, 18, 19, 20], None),
         ([0, 1, 2, 3, 4, 5], None),
+        ([0, 10, 21, 30, 40, 50], None),  # a straight line with sampling noise: no knee
+        ([0, 10, 20, 31, 40, 50], None),
+        ([0, 0, 100, 140, 175, 200], None),  # the first affordable seed is no knee
+        ([0, 0, 5, 10, 60, 65], 4.0),  # nothing, then 5 a unit, then a hub: 50 a unit
+        ([0, 10, 20, 30, 44, 50], None),  # 14 after 10 a unit: under 1.5 times
+        ([0, 10, 20, 30, 46, 50], 4.0),  # 16 after 10 a unit: over 1.5 times
     ],
 )
 def test_tipping_rule(reach: list[float], expected: float | None) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import gc
 import gzip
 import warnings
+import zlib
 from pathlib import Path
 
 import numpy as np
@@ -114,11 +115,11 @@ def test_truncated_gzip_is_bad_input_at_the_next_line(tmp_path: Path) -> None:
     data = b"".join(b"%d %d\n" % (i, i + 1) for i in range(2000))
     path = tmp_path / "t.txt.gz"
     path.write_bytes(gzip.compress(data)[:-20])
-    with pytest.raises(BadInput, match="cannot decompress") as info:
+    whole = zlib.decompressobj(16 + zlib.MAX_WBITS).decompress(path.read_bytes()).count(b"\n")
+    with pytest.raises(BadInput, match="ends early") as info:
         read_lines(path)
     assert info.value.file == str(path)
-    assert info.value.line is not None
-    assert 1 <= info.value.line <= 2001
+    assert info.value.line == whole + 1  # where the data stops, not where a block began
 
 
 def _corrupt_gzip(data: bytes) -> bytes:
@@ -138,7 +139,8 @@ def test_corrupt_gzip_is_bad_input(tmp_path: Path) -> None:
     exc = outcome(lambda: read_lines(path))
     assert isinstance(exc, BadInput), describe(exc)
     assert exc.file == str(path)
-    assert "cannot decompress" in exc.message
+    assert "the compressed data is damaged" in exc.message
+    assert exc.line == 1  # the damage is in the first block: no line came out whole
 
 
 def test_open_binary_gzip_closes_the_underlying_file(tmp_path: Path) -> None:

@@ -26,7 +26,7 @@ from grapevine import referrals as rf
 from grapevine.config import Settings
 from grapevine.errors import BadInput
 from grapevine.service import create_app
-from support import api_key, outcome, serve
+from support import api_key, free_port, outcome, serve
 
 SALT = "page-test-salt"
 WEBHOOK_SECRET = "whsec_pages_test"
@@ -92,11 +92,17 @@ def test_tokens_of_another_secret_and_expired_tokens_are_refused() -> None:
 # ============================================================================ HTTP
 @pytest.fixture
 def server(store_url: str) -> Iterator[str]:
-    """A real server on each backend."""
+    """A real server on each backend, whose links name its own port (public_url)."""
+    port = free_port()
     settings = Settings.model_validate(
-        {"database_url": store_url, "ip_salt": SALT, "webhook_secret": WEBHOOK_SECRET}
+        {
+            "database_url": store_url,
+            "ip_salt": SALT,
+            "webhook_secret": WEBHOOK_SECRET,
+            "public_url": f"http://127.0.0.1:{port}",
+        }
     )
-    with serve(create_app(settings)) as base:
+    with serve(create_app(settings), port=port) as base:
         yield base
 
 

@@ -5,6 +5,8 @@ Real stores on both backends; the writer runs its real background thread.
 
 from __future__ import annotations
 
+import asyncio
+import sqlite3
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -205,11 +207,71 @@ def test_a_click_the_store_refuses_does_not_hold_back_the_batch(
         ({"flush_interval": -1}, "flush_interval"),
         ({"max_batch": 0}, "max_batch"),
         ({"max_queue": 0}, "max_queue"),
+        ({"commit_wait": 0}, "commit_wait"),
     ],
 )
 def test_bad_parameters(sqlite_store: Store, kwargs: dict[str, Any], name: str) -> None:
     with pytest.raises(InvalidParameter, match=f"'{name}' parameter of ClickWriter"):
         ClickWriter(sqlite_store.engine, **kwargs)
+
+
+# ============================================================================ durable mode
+def test_durable_record_returns_once_committed_default_before(store: Store, hot: Hot) -> None:
+    # A minute's flush interval: the default mode holds the click, durable mode writes at once.
+    with ClickWriter(store.engine, flush_interval=60.0, durable=True) as w:
+        asyncio.run(w.record(_click(hot)))
+        assert (w.backlog, _clicks(store, hot.campaign_id)) == (0, 1)
+    with ClickWriter(store.engine, flush_interval=60.0) as w:
+        asyncio.run(w.record(_click(hot)))
+        assert (w.backlog, _clicks(store, hot.campaign_id)) == (1, 1)
+    assert _clicks(store, hot.campaign_id) == 2  # close() drained it
+
+
+def test_durable_requests_share_commits(store: Store, hot: Hot) -> None:
+    # 200 requests waiting at once are answered by fewer transactions than clicks.
+    async def burst(w: ClickWriter) -> None:
+        await asyncio.gather(*(w.record(_click(hot)) for _ in range(200)))
+
+    with ClickWriter(store.engine, durable=True) as w:
+        asyncio.run(burst(w))
+        assert _clicks(store, hot.campaign_id) == 200
+        assert w.batches < 200
+
+
+def test_durable_refused_click_raises_and_spares_its_batch(store: Store, hot: Hot) -> None:
+    async def three(w: ClickWriter) -> list[BaseException | None]:
+        return await asyncio.gather(
+            w.record(_click(hot)),
+            w.record(_click(hot, campaign_id=10**9)),  # no such campaign (foreign key)
+            w.record(_click(hot)),
+            return_exceptions=True,
+        )
+
+    with ClickWriter(store.engine, durable=True, retry_interval=0.01) as w:
+        first, bad, last = asyncio.run(three(w))
+    assert (first, last) == (None, None)
+    assert isinstance(bad, StoreError)
+    assert "refused" in str(bad)
+    assert _clicks(store, hot.campaign_id) == 2
+
+
+def test_durable_record_gives_up_after_commit_wait(sqlite_store: Store) -> None:
+    # The database is locked by another writer: the request is not acknowledged (503), and
+    # the click is committed once the lock is gone.
+    hot = _hot_link(sqlite_store)
+    path = sqlite_store.engine.url.database
+    assert path is not None
+    lock = sqlite3.connect(path)
+    lock.execute("BEGIN EXCLUSIVE")
+    w = ClickWriter(sqlite_store.engine, durable=True, commit_wait=0.2).start()
+    try:
+        with pytest.raises(StoreError, match=r"not committed within 0.2 s"):
+            asyncio.run(w.record(_click(hot)))
+    finally:
+        lock.rollback()
+        lock.close()
+        assert w.close()
+    assert _clicks(sqlite_store, hot.campaign_id) == 1
 
 
 @settings(
@@ -259,9 +321,13 @@ def test_link_cache_ttl_zero_always_rereads(sqlite_store: Store) -> None:
 
 # ============================================================================ the HTTP answers
 def _route_only_app(app: FastAPI) -> FastAPI:
-    """The documented route without the fast-path middleware, on the same state."""
+    """The documented route without the fast-path middleware, on the same state (and with
+    the security headers, which wrap both)."""
+    from grapevine.service._headers import SecurityHeaders
+
     plain = FastAPI()
     plain.include_router(redirects.router)
+    plain.add_middleware(SecurityHeaders)
     plain.state = app.state
     return plain
 
@@ -329,6 +395,18 @@ def test_unconfigured_salt_is_503_on_both_paths(sqlite_store: Store) -> None:
             r = client.get(f"/r/{hot.code}")
             assert r.status_code == 503
             assert "GRAPEVINE_IP_SALT" in r.json()["detail"]
+
+
+def test_durable_setting_answers_after_the_commit(store: Store, hot: Hot) -> None:
+    # GRAPEVINE_DURABLE_CLICKS: the click is in the store when the redirect arrives, on the
+    # fast path and on the route alike, however long the flush interval.
+    app = create_app(_settings(store, click_flush_ms=10_000, durable_clicks=True), store=store)
+    with _client(app) as fast, _client(_route_only_app(app)) as plain:
+        for n, client in enumerate((fast, plain), start=1):
+            r = client.get(f"/r/{hot.code}", headers={"User-Agent": BROWSER})
+            assert r.status_code == 307
+            assert _clicks(store, hot.campaign_id) == n
+        assert app.state.click_writer.backlog == 0
 
 
 def test_stats_see_clicks_at_once(store: Store, hot: Hot) -> None:

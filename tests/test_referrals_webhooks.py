@@ -27,7 +27,7 @@ from grapevine.referrals import (
     verify_webhook,
 )
 from grapevine.service import create_app
-from support import api_key, auth, serve
+from support import SECRETS_KEY, api_key, auth, serve, tenant_webhook_secret
 
 SECRET = "whsec_test_secret"
 BODY = b'{"id": "evt_1", "object": "event", "type": "checkout.session.completed"}'
@@ -232,14 +232,16 @@ MAX_BODY = 4096
 
 @pytest.fixture
 def served(store_url: str) -> Iterator[tuple[httpx.Client, int, str]]:
-    """``(client, campaign id, a participant's code)`` of a server on ``store_url``."""
+    """``(client, campaign id, a participant's code)`` of a server on ``store_url``; the
+    secrets are tenant acme's own (test_tenant_secrets.py has the tenants' isolation)."""
     key = api_key(store_url)
+    tenant_webhook_secret(store_url, WEBHOOK_SECRET)
+    tenant_webhook_secret(store_url, STRIPE_SECRET, kind="stripe")
     settings_ = Settings.model_validate(
         {
             "database_url": store_url,
             "ip_salt": "salt",
-            "webhook_secret": WEBHOOK_SECRET,
-            "stripe_webhook_secret": STRIPE_SECRET,
+            "secrets_key": SECRETS_KEY,
             "max_body_bytes": MAX_BODY,
         }
     )

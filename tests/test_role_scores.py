@@ -328,3 +328,27 @@ def test_salesman_lift_is_always_defined(
     has = np.array([not r.startswith(("no data", "not enough data")) for r in res.reasons])
     assert (res.score[~has] == 0).all()
     assert (res.matched[has] >= min_exposures).all()
+
+
+@pytest.mark.parametrize("labels", [None, [f"p{(7 * i) % 12:02d}" for i in range(12)]])
+def test_ties_are_broken_by_the_second_measure_then_by_id(labels: list[object] | None) -> None:
+    from grapevine.roles import TIE_BREAK
+
+    roles = influencer_roles(_cliques_with_bridge(labels), random_state=0)
+    for role in SCORES:
+        order = roles[f"{role}_order"].to_numpy()
+        assert sorted(order.tolist()) == list(range(1, len(roles) + 1))  # strict: no ties
+        by_order = roles.sort_values(f"{role}_order")
+        expected = roles.assign(_second=-roles[TIE_BREAK[role]].astype(float)).sort_values(
+            [role, "_second", "id"], ascending=[False, True, True], kind="stable"
+        )
+        assert by_order["id"].tolist() == expected["id"].tolist()
+        # the shared rank stays: tied scores keep one rank, the order breaks them
+        assert (by_order[f"{role}_rank"].diff().dropna() >= 0).all()
+    # the plain clique members tie on every connector measure: the id settles them
+    assert roles["connector_rank"].duplicated().any()
+    ids = roles.sort_values("connector_order")["id"].tolist()
+    name = (lambda x: x) if labels is None else labels.__getitem__
+    assert ids[0] == name(5)
+    members = [name(i) for i in (0, 1, 2, 3, 7, 8, 9, 10)]
+    assert [i for i in ids if i in members] == sorted(members)

@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 
 from grapevine.connectors import ListenedPost
 from grapevine.errors import InvalidParameter
-from grapevine.listening import MatchText, WatchRule, match_rules, normalize_text
+from grapevine.listening import MatchText, WatchRule, match_rules, normalize_text, rule_grouping
 
 
 # ---------------------------------------------------------------------------- matching table
@@ -295,3 +295,26 @@ def test_term_matching_agrees_with_a_word_scan(text: str, word: str) -> None:
     norm = normalize_text(text)
     expected = word in re.findall(r"\w+", norm)
     assert WatchRule.parse(word).matches(text) is expected
+
+
+@pytest.mark.parametrize(
+    ("query", "grouping"),
+    [
+        ('"acme bank" OR #acme -vacature lang:nl,en',
+         '"acme bank" OR (#acme AND NOT vacature AND lang:nl,en)'),
+        ("a OR b c OR d", "a OR (b AND c) OR d"),
+        ("a b OR c", "(a AND b) OR c"),
+        ("(a OR b) c", "(a OR b) AND c"),
+        ("a AND (b OR (c AND d))", "a AND (b OR (c AND d))"),
+        ("-(a OR b) c", "NOT (a OR b) AND c"),
+        ("NOT a b", "NOT a AND b"),
+        ("a OR (b OR c)", "a OR b OR c"),
+        ("brew* @acme", "brew* AND @acme"),
+        ("acme", "acme"),
+    ],
+)  # fmt: skip
+def test_rule_grouping_is_fully_parenthesised(query: str, grouping: str) -> None:
+    assert rule_grouping(query) == grouping
+    rule = WatchRule.parse(query)
+    assert rule_grouping(rule) == grouping
+    assert WatchRule.parse(grouping).root == rule.root  # the grouping means the same rule

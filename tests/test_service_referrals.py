@@ -16,7 +16,7 @@ import pytest
 from grapevine import referrals as rf
 from grapevine.config import Settings
 from grapevine.service import create_app
-from support import api_key, auth, serve
+from support import SECRETS_KEY, api_key, auth, serve, tenant_webhook_secret
 
 WEBHOOK_SECRET = "whsec_grapevine_test"
 STRIPE_SECRET = "whsec_stripe_test"
@@ -34,11 +34,15 @@ def _serve(database_url: str, *, configured: bool = True) -> Iterator[str]:
     secrets = (
         {
             "ip_salt": "test-salt",
-            "webhook_secret": WEBHOOK_SECRET,
-            "stripe_webhook_secret": STRIPE_SECRET,
+            "secrets_key": SECRETS_KEY,
         }
         if configured
-        else {"ip_salt": None, "webhook_secret": None, "stripe_webhook_secret": None}
+        else {
+            "ip_salt": None,
+            "webhook_secret": None,
+            "stripe_webhook_secret": None,
+            "secrets_key": None,
+        }
     )
     settings = Settings.model_validate(
         {
@@ -60,8 +64,12 @@ def server(store_url: str) -> Iterator[str]:
 
 @pytest.fixture
 def key(store_url: str, server: str) -> str:
-    """An admin key of tenant "acme" (the server has migrated the store by now)."""
-    return api_key(store_url)
+    """An admin key of tenant "acme" (the server has migrated the store by now), whose
+    webhook secrets are WEBHOOK_SECRET and STRIPE_SECRET."""
+    token = api_key(store_url)
+    tenant_webhook_secret(store_url, WEBHOOK_SECRET)
+    tenant_webhook_secret(store_url, STRIPE_SECRET, kind="stripe")
+    return token
 
 
 @pytest.fixture

@@ -189,3 +189,15 @@ def test_realtweets_scores_well_above_null(data_dir) -> None:
         results.append(nab_series_score(t, alerts, wins[f"realTweets/Twitter_volume_{name}.csv"]))
     assert sum(r.tp for r in results) >= 4
     assert nab_normalized_score(results) > 30
+
+
+def test_the_alert_says_the_multiple_of_the_usual_volume_first() -> None:
+    t, v = _series(spike_at=3000)
+    (s,) = detect_spikes(t, v)
+    weekday = t[3000].astype("datetime64[s]").item().strftime("%A")
+    headline, stats = s.why.split(". Statistics: ")
+    times = float(headline.split("×")[0])
+    assert times == pytest.approx(s.value / s.expected, abs=0.05)
+    assert f"the usual volume for a {weekday}" in headline
+    assert "z = " in stats
+    assert "z = " not in headline

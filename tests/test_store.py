@@ -49,6 +49,7 @@ TABLES = {
     "risk_decisions",  # 0005
     "sentiment_corrections",  # 0004
     "tenants",  # 0003
+    "webhook_secrets",  # 0007
     "ties",
     "watch_rules",  # 0004
 }
@@ -64,7 +65,7 @@ def kind_counts(summary: dict) -> dict[str, int]:
 
 # ============================================================================ migrations
 def test_a_new_store_is_at_head(store: Store) -> None:
-    assert HEAD_REVISION == "0006"
+    assert HEAD_REVISION == "0008"
     assert current_revision(store.engine) == HEAD_REVISION
     assert tables(store.engine) == TABLES
     assert table_counts(store.engine) == {"persons": 0, "ties": 0, "posts": 0}
@@ -113,7 +114,10 @@ def test_a_fresh_database_needs_migrating(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize(
     ("url", "message"),
-    [("not a url", "not a database URL"), ("mysql://u@h/db", "unsupported database 'mysql'")],
+    [
+        ("postgresql://u@h:port/db", "not a database URL"),  # a plain path is a SQLite file
+        ("mysql://u@h/db", "unsupported database 'mysql'"),
+    ],
 )
 def test_make_engine_rejects(url: str, message: str) -> None:
     with pytest.raises(StoreError, match=message):
@@ -324,7 +328,7 @@ def test_an_interrupted_import_is_recorded(store: Store) -> None:
         store.import_batches(batches(), source="memory", format="test")
     (run,) = import_runs(store.engine)
     assert (run["status"], run["message"], run["rows_read"]) == (
-        "failed",
+        "interrupted",
         "interrupted: KeyboardInterrupt",
         1,
     )

@@ -9,7 +9,6 @@ included), so they match what an editor shows.
 
 from __future__ import annotations
 
-import gzip
 import io
 import re
 import warnings
@@ -21,6 +20,7 @@ from typing import IO, Any, Literal, overload
 import numpy as np
 import pandas as pd
 
+from grapevine._validation import text_problem
 from grapevine.errors import BadInput
 
 __all__ = [
@@ -39,34 +39,112 @@ _GZIP_MAGIC = b"\x1f\x8b"
 _PANDAS_LINE = re.compile(r"line (\d+)")
 
 
-class _GzipReader(gzip.GzipFile):
-    """A GzipFile that owns its file and reports damaged data as :class:`BadInput`."""
+class _GzipStream(io.RawIOBase):
+    """Gunzip a file as a stream that says where damaged data begins.
+
+    ``gzip.GzipFile`` raises without a position, and a buffered read that fails loses the
+    bytes decompressed in the same call. This stream hands out every byte that decompressed
+    cleanly first and raises :class:`BadInput` only on the read after them, naming the line
+    where the data broke: the number of newlines handed out so far, plus one. A truncated
+    file, a corrupt block, a checksum or length mismatch and trailing garbage are told
+    apart in the message. Concatenated gzip members (``cat a.gz b.gz``) and zero padding
+    after the last member are read like ``gzip`` reads them.
+    """
+
+    _IN = 1 << 16  # compressed bytes fed per step
+    _PROBE = 64  # on a zlib error, re-feed the failed step this many bytes at a time
 
     def __init__(self, raw: IO[bytes], source: str) -> None:
-        super().__init__(fileobj=raw, mode="rb")
+        super().__init__()
         self._raw = raw
         self._source = source
+        self._zlib = zlib.decompressobj(16 + zlib.MAX_WBITS)
+        self._tail = b""  # compressed bytes not fed yet
+        self._out = bytearray()  # decompressed bytes not handed out yet
+        self._lines = 0  # newlines handed out
+        self._error: str | None = None
+        self._eof = False
 
-    def _guard(self, fn: Any, *args: Any) -> Any:
+    def readable(self) -> bool:
+        return True
+
+    def _fail(self, what: str) -> None:
+        if self._error is None:
+            self._error = what
+
+    def _feed(self) -> None:
+        """Decompress one more step into ``_out`` (or note the end, or the error)."""
+        data = self._tail or self._raw.read(self._IN)
+        self._tail = b""
+        if not data:
+            if not self._zlib.eof:
+                try:  # output zlib still holds (a step that stopped at the output limit)
+                    self._out += self._zlib.flush()
+                except zlib.error as exc:
+                    self._salvage(b"", exc)
+            if not self._zlib.eof:
+                self._fail("the compressed data ends early (a truncated .gz file)")
+            self._eof = True
+            return
+        if self._zlib.eof:  # after a member: another member, zero padding or garbage
+            data = data.lstrip(b"\x00")
+            if not data:
+                return
+            if not data.startswith(_GZIP_MAGIC[: len(data)]):
+                self._fail("unexpected data after the end of the compressed stream")
+                return
+            self._zlib = zlib.decompressobj(16 + zlib.MAX_WBITS)
+        saved = self._zlib.copy()
         try:
-            return fn(*args)
-        except (OSError, EOFError, zlib.error) as exc:
-            raise BadInput(f"cannot decompress: {exc}", file=self._source) from None
+            self._out += self._zlib.decompress(data, 1 << 22)
+        except zlib.error as exc:
+            self._zlib = saved
+            self._salvage(data, exc)
+            return
+        self._tail = self._zlib.unconsumed_tail or self._zlib.unused_data
 
-    def read(self, size: int | None = -1) -> bytes:
-        return self._guard(super().read, size)  # type: ignore[no-any-return]
+    def _salvage(self, data: bytes, exc: zlib.error) -> None:
+        """Decompress ``data`` again in small pieces, then the failing piece byte by byte,
+        to keep every byte that precedes the damage."""
+        for i in range(0, len(data), self._PROBE):
+            saved = self._zlib.copy()
+            try:
+                self._out += self._zlib.decompress(data[i : i + self._PROBE])
+            except zlib.error:
+                self._zlib = saved
+                for j in range(i, min(i + self._PROBE, len(data))):
+                    try:
+                        self._out += self._zlib.decompress(data[j : j + 1])
+                    except zlib.error:
+                        break
+                break
+        detail = str(exc).removeprefix("Error -3 while decompressing data: ")
+        if "incorrect data check" in detail or "incorrect length check" in detail:
+            self._fail(
+                f"the data does not match its checksum ({detail}): the file is damaged "
+                "somewhere before this point, and the lines read may be wrong"
+            )
+        else:
+            self._fail(f"the compressed data is damaged ({detail})")
 
-    def read1(self, size: int = -1) -> bytes:
-        return self._guard(super().read1, size)  # type: ignore[no-any-return]
-
-    def readline(self, size: int | None = -1) -> bytes:
-        return self._guard(super().readline, size)  # type: ignore[no-any-return]
-
-    def readinto(self, b: Any) -> int:
-        return self._guard(super().readinto, b)  # type: ignore[no-any-return]
-
-    def peek(self, n: int = 0) -> bytes:
-        return self._guard(super().peek, n)  # type: ignore[no-any-return]
+    def readinto(self, buffer: Any) -> int:
+        view = memoryview(buffer).cast("B")
+        while not self._out and self._error is None and not self._eof:
+            self._feed()
+        if not self._out:
+            if self._error is not None:
+                last = f"line {self._lines:,}" if self._lines else "none"
+                raise BadInput(
+                    f"{self._error}; the last whole line read: {last}",
+                    file=self._source,
+                    line=self._lines + 1,
+                )
+            return 0
+        n = min(len(view), len(self._out))
+        view[:n] = self._out[:n]
+        self._lines += self._out.count(b"\n", 0, n)
+        del self._out[:n]
+        return n
 
     def close(self) -> None:
         try:
@@ -78,7 +156,8 @@ class _GzipReader(gzip.GzipFile):
 def open_binary(path: str | Path) -> IO[bytes]:
     """Open a file for reading bytes, transparently gunzipping gzip content.
 
-    Damaged or truncated gzip data raises :class:`BadInput` naming the file.
+    Damaged or truncated gzip data raises :class:`BadInput` naming the file and the line
+    where the data broke, after every line before it has been read.
     """
     path = Path(path)
     try:
@@ -86,23 +165,16 @@ def open_binary(path: str | Path) -> IO[bytes]:
     except OSError as exc:
         raise BadInput(f"cannot open: {exc.strerror or exc}", file=str(path)) from exc
     if raw.peek(2)[:2] == _GZIP_MAGIC:
-        return _GzipReader(raw, str(path))  # type: ignore[return-value]
+        return io.BufferedReader(_GzipStream(raw, str(path)), buffer_size=1 << 16)
     return raw
 
 
 def check_text(text: str, *, source: str, line: int | None, field: str | None) -> None:
-    """Raise :class:`BadInput` for text no database can store (NUL, lone surrogates)."""
-    if "\x00" in text:
-        raise BadInput("contains a NUL character", file=source, line=line, field=field)
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError as exc:
-        raise BadInput(
-            f"contains an unpaired surrogate (character {exc.start + 1})",
-            file=source,
-            line=line,
-            field=field,
-        ) from None
+    """Raise :class:`BadInput` for text no database can store (NUL, lone surrogates; the rule
+    is :func:`grapevine._validation.text_problem`)."""
+    problem = text_problem(text)
+    if problem is not None:
+        raise BadInput(problem, file=source, line=line, field=field)
 
 
 class Lines(Sequence[bytes]):
@@ -214,8 +286,8 @@ def iter_line_blocks(
                     more = fh.read(_READ_BYTES)
                     eof = not more
                     pending += more
-            except BadInput as exc:
-                raise BadInput(exc.message, file=source, line=lineno + 1) from None
+            except BadInput as exc:  # damaged gzip data: the stream knows the line
+                raise BadInput(exc.message, file=source, line=exc.line) from None
             except OSError as exc:
                 raise BadInput(f"cannot read: {exc}", file=source, line=lineno + 1) from exc
             newlines = np.flatnonzero(np.frombuffer(pending, dtype=np.uint8) == 10)

@@ -10,7 +10,8 @@ can render it without parsing the message::
     ├── UnknownPerson       a person id or handle not in the graph or the store
     ├── NotConverged        an iterative estimator stopped before its tolerance
     ├── StoreError          the database cannot do what was asked
-    │   └── SchemaOutOfDate the database schema is older than this Grapevine
+    │   ├── SchemaOutOfDate the database schema is older than this Grapevine
+    │   └── StoreNotFound   no store where one was to be read (nothing is created)
     ├── InvalidSignature    a webhook whose signature, timestamp or nonce does not verify
     ├── MissingDependency   an optional extra is not installed (names the extra)
     └── SourceFailed        a listening source (feed, Mastodon) failed after its retries
@@ -31,6 +32,7 @@ __all__ = [
     "SchemaOutOfDate",
     "SourceFailed",
     "StoreError",
+    "StoreNotFound",
     "UnknownPerson",
 ]
 
@@ -130,6 +132,23 @@ class StoreError(GrapevineError):
 
 class SchemaOutOfDate(StoreError):
     """The database schema is older than this version of Grapevine."""
+
+
+class StoreNotFound(StoreError):
+    """No store at the place given, when one was to be read: nothing was created there.
+
+    Attributes
+    ----------
+    where : str
+        The SQLite file, or the database URL (password hidden), that holds no store.
+    """
+
+    def __init__(self, where: str, detail: str) -> None:
+        self.where = where
+        super().__init__(
+            f"no store at {where} ({detail}): check the path, or create one there with "
+            f"`grapevine migrate --db {where}` (an import creates it too)"
+        )
 
 
 class MissingDependency(GrapevineError, ImportError):

@@ -2,7 +2,9 @@
 
 ``create`` checks its input with the API's own schema (:class:`CampaignCreate`) and the
 domain core (offer, destinations), so the CLI and ``POST /api/campaigns`` accept and refuse
-the same campaigns; ``show`` prints the figures of ``GET /api/campaigns/{id}/stats``
+the same campaigns (the only command here that loads the web service's code); ``list`` and
+``show`` read the store alone (:func:`grapevine.store.referrals_repo.campaign_record`), and
+``show`` prints the figures of ``GET /api/campaigns/{id}/stats``
 (:func:`grapevine.store.referrals_repo.campaign_stats`).
 """
 
@@ -11,12 +13,12 @@ from __future__ import annotations
 import json
 import tomllib
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 import typer
 
 from grapevine.cli._keys import fail, tenant_by_slug
-from grapevine.cli._options import DbOption, JsonOption, TenantOption
+from grapevine.cli._options import DbOption, FormatOption, JsonOption, TenantOption
 from grapevine.errors import BadInput, GrapevineError
 
 __all__ = ["campaign_app", "read_campaign_file"]
@@ -35,6 +37,8 @@ def read_campaign_file(path: Path) -> dict[str, Any]:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
         raise BadInput(f"cannot read: {exc.strerror}", file=str(path)) from None
+    except UnicodeDecodeError:
+        raise BadInput("not valid UTF-8 text; save it as UTF-8", file=str(path)) from None
     try:
         if path.suffix.lower() == ".toml":
             data: Any = tomllib.loads(text)
@@ -110,7 +114,8 @@ def create(
         typer.Option(help="Attribution window (default: the setting, 30).", show_default=False),
     ] = None,
     attribution: Annotated[
-        str | None, typer.Option(help="last (default) or first click.", show_default=False)
+        Literal["last", "first"] | None,
+        typer.Option(help="Which click gets the credit (default: last).", show_default=False),
     ] = None,
     budget: Annotated[float | None, typer.Option(help="Budget.", show_default=False)] = None,
     currency: Annotated[
@@ -160,43 +165,50 @@ def create(
 
 @campaign_app.command("list")
 def list_(
-    tenant: TenantOption = "default", db: DbOption = None, as_json: JsonOption = False
+    tenant: TenantOption = "default",
+    db: DbOption = None,
+    as_json: JsonOption = False,
+    format: FormatOption = None,
 ) -> None:
     """List the tenant's campaigns with their participants and conversions."""
-    from rich.table import Table
     from sqlalchemy.orm import Session
 
+    from grapevine.cli._output import Col, output_format, print_records
     from grapevine.cli._render import console
-    from grapevine.service.routers.campaigns import campaign_public
     from grapevine.store import Store
     from grapevine.store import referrals_repo as repo
 
-    with Store(db) as store, Session(store.engine) as session:
+    with Store(db, create=False) as store, Session(store.engine) as session:
         row = tenant_by_slug(session, tenant)
         rows = []
         for campaign in repo.list_campaigns(session, tenant_id=row.id):
             rows.append(
                 {
-                    **campaign_public(campaign).model_dump(),
+                    **repo.campaign_record(campaign),
                     "participants": repo.participant_count(session, campaign_id=campaign.id),
                 }
             )
-    if as_json:
+    fmt = output_format(format, as_json=as_json)
+    if fmt == "json":
         typer.echo(json.dumps(rows, indent=2))
         return
-    table = Table("id", "name", "goal", "participants", "window (days)", "attribution", "budget")
     for r in rows:
-        budget = "" if r["budget"] is None else f"{r['budget']:,.2f} {r['currency'] or ''}"
-        table.add_row(
-            str(r["id"]),
-            r["name"],
-            r["goal"] or "",
-            f"{r['participants']:,}",
-            f"{r['window_days']:g}",
-            r["attribution"],
-            budget.strip(),
-        )
-    console.print(table)
+        r["offer_text"] = offer_text(r["offer"], r["currency"])
+        r["window"] = f"{r['window_days']:g} days, {r['attribution']} click"
+        r["budget_text"] = money(r["budget"], r["currency"])
+    cols = [
+        Col("id", right=True),
+        Col("name", wrap=True),
+        Col("participants", right=True),
+        Col("budget_text", "budget", right=True, drop=1),
+        Col("offer_text", "offer", wrap=True, drop=2),
+        Col("window", "window", wrap=True, drop=3),
+        Col("goal", wrap=True, drop=4),
+    ]
+    keys = [
+        k for k in (rows[0] if rows else {}) if k not in ("offer_text", "window", "budget_text")
+    ]
+    print_records(rows, cols, fmt, console=console, title="Campaigns", csv_keys=keys or None)
 
 
 @campaign_app.command("show")
@@ -210,12 +222,12 @@ def show(
     from rich.table import Table
     from sqlalchemy.orm import Session
 
+    from grapevine.cli._output import duration
     from grapevine.cli._render import console
-    from grapevine.service.routers.campaigns import campaign_public
     from grapevine.store import Store
     from grapevine.store import referrals_repo as repo
 
-    with Store(db) as store, Session(store.engine) as session:
+    with Store(db, create=False) as store, Session(store.engine) as session:
         row = tenant_by_slug(session, tenant)
         found = (
             repo.find_campaign(session, campaign_id=int(campaign), tenant_id=row.id)
@@ -224,7 +236,7 @@ def show(
         ) or repo.find_campaign_by_name(session, name=campaign, tenant_id=row.id)
         if found is None:
             raise fail(f"tenant {tenant!r} has no campaign {campaign!r}")
-        public = campaign_public(found).model_dump()
+        public = repo.campaign_record(found)
         stats = repo.campaign_stats(session, campaign_id=found.id)
     if as_json:
         typer.echo(json.dumps({"campaign": public, "stats": stats}, indent=2))
@@ -236,7 +248,9 @@ def show(
     console.print(
         f"window {public['window_days']:g} days, {public['attribution']}-click attribution"
     )
-    console.print(f"offer: {json.dumps(public['offer']) if public['offer'] else 'none'}")
+    console.print(f"offer: {offer_text(public['offer'], public['currency'])}", highlight=False)
+    if public["budget"] is not None:
+        console.print(f"budget: {money(public['budget'], public['currency'])}", highlight=False)
     clicks = stats["clicks"]
     funnel = Table("step", "count", title="funnel")
     for step, count in (
@@ -252,9 +266,53 @@ def show(
     console.print(funnel)
     k, cycle = stats["k_factor"], stats["cycle_time_median_s"]
     console.print(f"K-factor: {'-' if k is None else f'{k:.3f}'}")
-    console.print(f"viral cycle time (median): {'-' if cycle is None else f'{cycle / 3600:.1f} h'}")
+    console.print(f"viral cycle time (median): {duration(cycle)}")
     if stats["rewards"]:
         rewards = Table("status", "rewards", "amount", title="rewards")
         for status, total in stats["rewards"].items():
             rewards.add_row(status, f"{total['count']:,}", f"{total['amount']:,.2f}")
         console.print(rewards)
+
+
+def money(amount: float | None, currency: str | None) -> str:
+    """``1,000.00 EUR`` (``-`` for none)."""
+    if amount is None:
+        return "-"
+    return f"{amount:,.2f} {currency or ''}".strip()
+
+
+def offer_text(offer: dict[str, Any] | None, currency: str | None) -> str:
+    """An offer in words: what each side earns, the bonuses, the hold and the limits.
+
+    >>> offer_text({"referrer": {"kind": "fixed", "amount": 10},
+    ...             "friend": {"kind": "percent", "amount": 20, "max_amount": 15},
+    ...             "tiers": [{"referrals": 5, "bonus": 50}]}, "EUR")  # doctest: +ELLIPSIS
+    'referrer 10.00 EUR, friend 20% of the order (at most 15.00 EUR); bonus 50.00 EUR at 5...'
+    """
+    if not offer:
+        return "none"
+
+    def side(incentive: dict[str, Any]) -> str:
+        if incentive.get("kind") == "percent":
+            text = f"{incentive['amount']:g}% of the order"
+            if incentive.get("max_amount") is not None:
+                text += f" (at most {money(incentive['max_amount'], currency)})"
+            return text
+        return money(incentive.get("amount"), currency)
+
+    parts = [f"referrer {side(offer['referrer'])}, friend {side(offer['friend'])}"]
+    parts += [
+        f"bonus {money(t['bonus'], currency)} at {t['referrals']} referrals"
+        for t in offer.get("tiers") or ()
+    ]
+    if offer.get("hold_seconds") is not None:
+        parts.append(f"paid after {offer['hold_seconds'] / 86400:g} days")
+    if offer.get("min_order_value"):
+        parts.append(f"orders from {money(offer['min_order_value'], currency)}")
+    if offer.get("max_referrals_per_referrer") is not None:
+        parts.append(f"at most {offer['max_referrals_per_referrer']} referrals each")
+    if offer.get("max_amount_per_person") is not None:
+        parts.append(f"at most {money(offer['max_amount_per_person'], currency)} a person")
+    if offer.get("budget") is not None:
+        parts.append(f"offer budget {money(offer['budget'], currency)}")
+    return "; ".join(parts)

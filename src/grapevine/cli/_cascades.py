@@ -8,7 +8,6 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from rich.table import Table
 
 from grapevine.cascades import (
     Forest,
@@ -21,6 +20,7 @@ from grapevine.cascades import (
     tipping_point,
     tree_metrics,
 )
+from grapevine.cli._output import Col, duration, print_records, share
 from grapevine.cli._render import console, json_value, when
 from grapevine.errors import BadInput
 from grapevine.store import Store
@@ -87,10 +87,20 @@ def growth_of(forest: Forest) -> tuple[pd.DataFrame, TippingPoint] | None:
     return rt, tipping_point(rt)
 
 
+def _check_plot_dir(plot_dir: Path) -> None:
+    if plot_dir.exists() and not plot_dir.is_dir():
+        raise BadInput(
+            "--plot takes a folder to write the plots into, and this is a file: give a new "
+            "or an existing folder",
+            file=str(plot_dir),
+        )
+
+
 def write_plots(forest: Forest, metrics: pd.DataFrame, plot_dir: Path) -> list[Path]:
     """The largest tree, the growth curve and R(t) with the tipping moment, as PNG and SVG."""
     from grapevine.cascades.plot import plot_growth, plot_rt, plot_tree
 
+    _check_plot_dir(plot_dir)
     written: list[Path] = []
     top = metrics.iloc[0]
     both = ("png", "svg")
@@ -117,39 +127,39 @@ def show_cascades(
     *,
     platform: str | None,
     top: int,
-    as_json: bool,
+    fmt: str,
     infer: bool = False,
     plot_dir: Path | None = None,
 ) -> None:
+    if plot_dir is not None:
+        _check_plot_dir(plot_dir)
     forest, source = load_forest(store, platform, infer=infer)
     metrics = tree_metrics(forest).head(top)
     if plot_dir is not None and len(metrics):
         for path in write_plots(forest, metrics, plot_dir):
             console.print(f"wrote {path}", highlight=False)
-    if as_json:
-        for row in metrics.to_dict("records"):
-            print(json.dumps({k: json_value(v) for k, v in row.items()}))
+    records = [{k: json_value(v) for k, v in row.items()} for row in metrics.to_dict("records")]
+    if fmt != "table":
+        print_records(records, [], fmt, console=console, json_lines=True)
         return
-    table = Table(
+    cols = [
+        Col("cascade", wrap=True),
+        Col("size", right=True),
+        Col("depth", right=True, drop=2),
+        Col("max_breadth", "breadth", right=True, drop=3),
+        Col("structural_virality", "virality", _fmt, right=True),
+        Col("broadcast_share", "direct", share, right=True, drop=2),
+        Col("start", "start (UTC)", when, drop=1),
+        Col("time_to_100", "to 100", _duration, right=True, drop=1),
+    ]
+    print_records(
+        records,
+        cols,
+        fmt,
+        console=console,
         title=f"Largest cascades ({forest.n_trees:,} trees, {len(forest):,} adoptions, "
         f"from {source}; {len(forest.issues):,} links flagged)",
-        title_justify="left",
     )
-    cols = ("cascade", "size", "depth", "breadth", "virality", "direct", "start", "to 100")
-    for col in cols:
-        table.add_column(col, justify="left" if col in ("cascade", "start") else "right")
-    for row in metrics.itertuples(index=False):
-        table.add_row(
-            str(row.cascade)[:20],
-            f"{row.size:,}",
-            str(row.depth),
-            f"{row.max_breadth:,}",
-            _fmt(row.structural_virality),
-            _fmt(row.broadcast_share),
-            when(row.start, "%y-%m-%d %H:%M"),
-            _duration(row.time_to_100),
-        )
-    console.print(table)
     console.print(
         "virality: mean distance between two adopters in the tree (Goel et al. "
         "2016); direct: share of adopters who got it from the root."
@@ -168,7 +178,7 @@ def show_cascades(
         )
 
 
-def show_reach(store: Store, *, platform: str | None, cascade: str, as_json: bool) -> None:
+def show_reach(store: Store, *, platform: str | None, cascade: str, fmt: str) -> None:
     forest, _ = load_forest(store, platform)
     split = reach_split(forest)
     key: Any = cascade
@@ -178,23 +188,27 @@ def show_reach(store: Store, *, platform: str | None, cascade: str, as_json: boo
             raise BadInput(f"no cascade {cascade!r} in the store", field="cascade")
         key = matches[0]
     row = split.loc[key]
-    if as_json:
-        print(json.dumps({"cascade": str(key), **{k: json_value(v) for k, v in row.items()}}))
+    record = {"cascade": str(key), **{k: json_value(v) for k, v in row.items()}}
+    if fmt == "json":
+        print(json.dumps(record))
         return
-    table = Table(title=f"Reach of cascade {key}", title_justify="left")
-    for col in ("organic", "viral", "paid", "viral share"):
-        table.add_column(col, justify="right")
-    table.add_row(
-        f"{int(row['organic']):,}",
-        f"{int(row['viral']):,}",
-        f"{int(row['paid']):,}",
-        _fmt(row["viral_share"]),
-    )
-    console.print(table)
+    cols = [
+        Col("organic", cell=_count, right=True),
+        Col("viral", cell=_count, right=True),
+        Col("paid", cell=_count, right=True),
+        Col("viral_share", "viral share", share, right=True),
+    ]
+    print_records([record], cols, fmt, console=console, title=f"Reach of cascade {key}")
+    if fmt != "table":
+        return
     console.print(
         "organic: adopters who got it from the root (depth 1); viral: through a "
         "friend's share (depth 2+); paid: flagged as paid distribution."
     )
+
+
+def _count(x: float) -> str:
+    return f"{int(x):,}"
 
 
 def _fmt(x: float) -> str:
@@ -202,10 +216,4 @@ def _fmt(x: float) -> str:
 
 
 def _duration(seconds: float) -> str:
-    if pd.isna(seconds):
-        return "-"
-    if seconds < 3600:
-        return f"{seconds / 60:.0f} min"
-    if seconds < 86400 * 2:
-        return f"{seconds / 3600:.1f} h"
-    return f"{seconds / 86400:.1f} d"
+    return "-" if pd.isna(seconds) else duration(float(seconds))

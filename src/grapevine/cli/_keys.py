@@ -8,11 +8,11 @@ The heavy imports (SQLAlchemy, the service) happen inside the commands, so that
 from __future__ import annotations
 
 import json
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 import typer
 
-from grapevine.cli._options import DbOption, JsonOption
+from grapevine.cli._options import DbOption, FormatOption, JsonOption
 from grapevine.errors import GrapevineError
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -34,9 +34,9 @@ TenantOption = Annotated[str, typer.Option("--tenant", help="The tenant's slug."
 
 def fail(message: object) -> typer.Exit:
     """Print ``error: message`` on stderr; the caller raises the returned Exit (code 1)."""
-    from grapevine.cli._render import errors
+    from grapevine.cli._errors import print_error
 
-    errors.print(f"[bold red]error:[/] {message}", highlight=False, markup=True)
+    print_error(str(message))
     return typer.Exit(code=1)
 
 
@@ -75,33 +75,35 @@ def tenant_create(
 
 
 @tenant_app.command("list")
-def tenant_list(db: DbOption = None, as_json: JsonOption = False) -> None:
+def tenant_list(
+    db: DbOption = None, as_json: JsonOption = False, format: FormatOption = None
+) -> None:
     """List the tenants."""
-    from rich.table import Table
     from sqlalchemy.orm import Session
 
+    from grapevine.cli._output import Col, output_format, print_records
     from grapevine.cli._render import console, when
+
+    fmt = output_format(format, as_json=as_json)
     from grapevine.store import Store, tenants_repo
 
-    with Store(db) as store, Session(store.engine) as session:
+    with Store(db, create=False) as store, Session(store.engine) as session:
         rows: list[dict[str, Any]] = [
             {"id": t.id, "slug": t.slug, "name": t.name, "created_at": t.created_at}
             for t in tenants_repo.list_tenants(session)
         ]
-    if as_json:
+    if fmt == "json":
         typer.echo(json.dumps(rows, indent=2))
         return
-    table = Table("slug", "name", "created (UTC)")
-    for row in rows:
-        table.add_row(row["slug"], row["name"], when(row["created_at"]))
-    console.print(table)
+    cols = [Col("slug"), Col("name", wrap=True), Col("created_at", "created (UTC)", when)]
+    print_records(rows, cols, fmt, console=console, csv_keys=["id", "slug", "name", "created_at"])
 
 
 # ---------------------------------------------------------------------------- keys
 @apikey_app.command("create")
 def apikey_create(
     tenant: TenantOption,
-    role: Annotated[str, typer.Option(help="admin, read or ingest.")],
+    role: Annotated[Literal["admin", "read", "ingest"], typer.Option(help="What the key may do.")],
     name: Annotated[
         str | None, typer.Option(help="What the key is for.", show_default=False)
     ] = None,
@@ -134,15 +136,18 @@ def apikey_list(
     ] = None,
     db: DbOption = None,
     as_json: JsonOption = False,
+    format: FormatOption = None,
 ) -> None:
     """List the keys: prefix, tenant, role, name, when made, last used and revoked."""
-    from rich.table import Table
     from sqlalchemy.orm import Session
 
+    from grapevine.cli._output import Col, output_format, print_records
     from grapevine.cli._render import console, when
+
+    fmt = output_format(format, as_json=as_json)
     from grapevine.store import Store, tenants_repo
 
-    with Store(db) as store, Session(store.engine) as session:
+    with Store(db, create=False) as store, Session(store.engine) as session:
         tenant_id = None if tenant is None else tenant_by_slug(session, tenant).id
         rows: list[dict[str, Any]] = [
             {
@@ -156,21 +161,20 @@ def apikey_list(
             }
             for k, slug in tenants_repo.list_keys(session, tenant_id=tenant_id)
         ]
-    if as_json:
+    if fmt == "json":
         typer.echo(json.dumps(rows, indent=2))
         return
-    table = Table("prefix", "tenant", "role", "name", "created", "last used", "revoked")
-    for r in rows:
-        table.add_row(
-            r["prefix"],
-            r["tenant"],
-            r["role"],
-            r["name"] or "",
-            when(r["created_at"]),
-            when(r["last_used_at"]),
-            when(r["revoked_at"]),
-        )
-    console.print(table)
+    cols = [
+        Col("prefix"),
+        Col("tenant", wrap=True),
+        Col("role"),
+        Col("name", wrap=True, drop=2),
+        Col("created_at", "created", when, drop=1),
+        Col("last_used_at", "last used", when),
+        Col("revoked_at", "revoked", when),
+    ]
+    keys = ["prefix", "tenant", "role", "name", "created_at", "last_used_at", "revoked_at"]
+    print_records(rows, cols, fmt, console=console, csv_keys=keys)
 
 
 @apikey_app.command("revoke")
@@ -183,7 +187,7 @@ def apikey_revoke(
 
     from grapevine.store import Store, tenants_repo
 
-    with Store(db) as store, Session(store.engine) as session:
+    with Store(db, create=False) as store, Session(store.engine) as session:
         row = tenants_repo.revoke_key(session, prefix=prefix)
         if row is None:
             raise fail(f"no API key {prefix!r}")
@@ -211,7 +215,7 @@ def erase(
 
     salt = get_settings().ip_salt
     try:
-        with Store(db) as store, Session(store.engine) as session:
+        with Store(db, create=False) as store, Session(store.engine) as session:
             row = tenant_by_slug(session, tenant)
             counts = erase_person(
                 session,

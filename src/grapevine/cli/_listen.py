@@ -12,12 +12,17 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 import typer
-from rich.table import Table
 
-from grapevine.cli._options import DbOption, JsonOption
+from grapevine.cli._options import (
+    DbOption,
+    FormatOption,
+    InboxStatus,
+    JsonOption,
+    SentimentLabel,
+)
 from grapevine.errors import GrapevineError
 
 listen_app = typer.Typer(
@@ -46,18 +51,19 @@ ByOption = Annotated[
 
 
 def _fail(exc: GrapevineError) -> typer.Exit:
-    from grapevine.cli._render import errors
+    from grapevine.cli._errors import print_error
 
-    errors.print(f"[bold red]error:[/] {exc}", highlight=False)
+    print_error(str(exc))
     return typer.Exit(code=1)
 
 
 @contextmanager
-def _store(db: str | None) -> Iterator[Any]:
+def _store(db: str | None, *, create: bool = False) -> Iterator[Any]:
+    """The store at ``db``; one that does not exist is refused unless ``create``."""
     from grapevine.store import Store
 
     try:
-        with Store(db) as store:
+        with Store(db, create=create) as store:
             yield store
     except GrapevineError as exc:
         raise _fail(exc) from None
@@ -90,7 +96,7 @@ def _add_source(
 ) -> None:
     from grapevine.store import listening_repo as repo
 
-    with _store(db) as store, store.engine.begin() as conn:
+    with _store(db, create=True) as store, store.engine.begin() as conn:
         source_id = repo.add_source(conn, kind=kind, name=name, config=config, now=time.time())
     if as_json:
         _echo_json({"id": source_id, "kind": kind, "name": name, "config": config})
@@ -165,19 +171,20 @@ def add_rule(
     as_json: JsonOption = False,
 ) -> None:
     """Add (or replace) a brand watch rule; posts are matched against it as they arrive."""
-    from grapevine.listening import WatchRule
+    from grapevine.listening import WatchRule, rule_grouping
     from grapevine.store import listening_repo as repo
 
     try:
-        WatchRule.parse(query, name=name)
+        grouping = rule_grouping(WatchRule.parse(query, name=name))
     except GrapevineError as exc:
         raise _fail(exc) from None
-    with _store(db) as store, store.engine.begin() as conn:
+    with _store(db, create=True) as store, store.engine.begin() as conn:
         rule_id = repo.add_rule(conn, name=name, query=query, now=time.time())
     if as_json:
-        _echo_json({"id": rule_id, "name": name, "query": query})
+        _echo_json({"id": rule_id, "name": name, "query": query, "grouping": grouping})
     else:
         _console().print(f"[green]rule[/] {rule_id}: {name} = {query}", highlight=False)
+        _console().print(f"  matches: {grouping}", highlight=False)
 
 
 # ---------------------------------------------------------------------------- listen: run
@@ -223,33 +230,32 @@ def _show_run(reports: list[Any], as_json: bool) -> None:
     if as_json:
         _echo_json([r.as_dict() for r in reports])
         return
-    table = Table(title="Listen run", title_justify="left")
-    for col in ("source", "status", "fetched", "stored", "matched", "inbox", "note"):
-        table.add_column(
-            col, justify="right" if col in ("fetched", "stored", "matched", "inbox") else "left"
-        )
+    from grapevine.cli._output import Col, print_records
+
+    rows = []
     for r in reports:
         d = r.as_dict()
         note = d["error"] or "; ".join(d["warnings"]) or ""
         if d["next_attempt_at"]:
             note += f" (next try {when(d['next_attempt_at'])})"
-        table.add_row(
-            d["name"],
-            d["status"],
-            str(d["fetched"]),
-            str(d["stored"]),
-            str(d["matched"]),
-            str(d["inbox_new"]),
-            note[:80],
-        )
-    _console().print(table)
+        rows.append({**d, "note": note})
+    cols = [
+        Col("name", "source", wrap=True),
+        Col("status"),
+        Col("fetched", right=True, drop=2),
+        Col("stored", right=True),
+        Col("matched", right=True),
+        Col("inbox_new", "inbox", right=True, drop=1),
+        Col("note", wrap=True),
+    ]
+    print_records(rows, cols, "table", console=_console(), title="Listen run")
 
 
 @listen_app.command("import")
 def import_(
     path: Annotated[Path, typer.Argument(help="The file.")],
     format: Annotated[
-        str,
+        Literal["jsonl", "csv", "twitter-archive", "mastodon-archive"],
         typer.Option(
             "--format", help="jsonl, csv (generic posts), twitter-archive or mastodon-archive."
         ),
@@ -267,7 +273,7 @@ def import_(
     """Run a file of posts through the same pipeline (match, language, sentiment, store)."""
     from grapevine.listening import Listener
 
-    with _store(db) as store:
+    with _store(db, create=True) as store:
         try:
             with Listener(store, workers=workers) as listener:
                 report = listener.import_file(path, format, platform=platform)
@@ -288,60 +294,74 @@ def import_(
 
 # ---------------------------------------------------------------------------- listen: status
 @listen_app.command("status")
-def status(db: DbOption = None, as_json: JsonOption = False) -> None:
-    """Sources (cursor, last run, failures, last error) and rules (match counts)."""
+def status(db: DbOption = None, as_json: JsonOption = False, format: FormatOption = None) -> None:
+    """Sources (cursor, last run, failures, last error) and rules (their grouping, match
+    counts); --format csv prints the rules."""
+    from grapevine.cli._output import Col, output_format, print_records, write_csv
     from grapevine.cli._render import when
     from grapevine.store import listening_repo as repo
 
     with _store(db) as store, store.engine.connect() as conn:
         sources = repo.list_sources(conn)
         rules = repo.list_rules(conn)
-    if as_json:
+    for r in rules:
+        r["grouping"] = _grouping(r["query"])
+    fmt = output_format(format, as_json=as_json)
+    if fmt == "json":
         _echo_json({"sources": sources, "rules": rules})
         return
-    table = Table(title="Sources", title_justify="left")
-    for col in (
-        "id",
-        "kind",
-        "name",
-        "status",
-        "posts",
-        "failures",
-        "last run",
-        "cursor",
-        "last error",
-    ):
-        table.add_column(col)
+    if fmt == "csv":  # the rules: one kind of record per CSV
+        write_csv(rules, list(rules[0]) if rules else ["id", "name", "query", "grouping"])
+        return
     for s in sources:
         err = s["last_error"] or ""
         if s["last_error_at"]:
             err = f"{when(s['last_error_at'])}: {err}"
-        table.add_row(
-            str(s["id"]),
-            s["kind"],
-            s["name"],
-            s["status"],
-            f"{s['posts_seen']:,}",
-            str(s["failures"]),
-            when(s["last_run_at"]),
-            (s["cursor"] or "-")[:24],
-            err[:60],
+        s["error_text"] = err
+    if not sources:
+        _console().print("Sources: none (add one with `grapevine listen add-feed URL`)")
+    else:
+        print_records(
+            sources,
+            [
+                Col("id", right=True),
+                Col("kind", drop=2),
+                Col("name", wrap=True),
+                Col("status"),
+                Col("posts_seen", "posts", right=True),
+                Col("failures", right=True, drop=1),
+                Col("last_run_at", "last run", when, drop=1),
+                Col("cursor", drop=3, wrap=True),
+                Col("error_text", "last error", wrap=True, drop=2),
+            ],
+            "table",
+            console=_console(),
+            title="Sources",
         )
-    _console().print(table)
-    rtable = Table(title="Watch rules", title_justify="left")
-    for col in ("id", "name", "query", "active", "matches", "negative", "last match"):
-        rtable.add_column(col)
-    for r in rules:
-        rtable.add_row(
-            str(r["id"]),
-            r["name"],
-            r["query"],
-            "yes" if r["active"] else "no",
-            f"{r['matches']:,}",
-            f"{r['negative']:,}",
-            when(r["last_match"]),
-        )
-    _console().print(rtable)
+    print_records(
+        rules,
+        [
+            Col("id", right=True),
+            Col("name", wrap=True),
+            Col("grouping", "matches", wrap=True),
+            Col("active", drop=2),
+            Col("matches", "posts", right=True),
+            Col("negative", right=True, drop=1),
+            Col("last_match", "last match", when, drop=1),
+        ],
+        "table",
+        console=_console(),
+        title="Watch rules",
+    )
+
+
+def _grouping(query: str) -> str:
+    from grapevine.listening import rule_grouping
+
+    try:
+        return rule_grouping(query)
+    except GrapevineError:  # a rule stored by an older version that no longer parses
+        return query
 
 
 @listen_app.command("alerts")
@@ -354,10 +374,14 @@ def alerts(
     top: Annotated[int, typer.Option(min=1, help="Terms, authors, cascades per alert.")] = 5,
     db: DbOption = None,
     as_json: JsonOption = False,
+    format: FormatOption = None,
 ) -> None:
     """Spike and negative-buzz alerts on each rule's hourly mentions, with what grew."""
+    from grapevine.cli._output import output_format, write_csv
     from grapevine.cli._render import when
     from grapevine.listening import buzz_alerts
+
+    fmt = output_format(format, as_json=as_json)
 
     with _store(db) as store:
         try:
@@ -366,8 +390,12 @@ def alerts(
             )
         except GrapevineError as exc:
             raise _fail(exc) from None
-    if as_json:
+    if fmt == "json":
         _echo_json([_alert_dict(a) for a in found])
+        return
+    if fmt == "csv":
+        keys = ["time", "rule", "series", "value", "expected", "score", "why", "what_grew"]
+        write_csv([{**_alert_dict(a), "what_grew": _grew_text(a.what_grew)} for a in found], keys)
         return
     if not found:
         _console().print("no alerts")
@@ -403,10 +431,20 @@ def _grew_text(grew: Any) -> str:
 
 @listen_app.command("correct")
 def correct(
-    label: Annotated[str, typer.Argument(help="negative, neutral or positive.")],
+    label: Annotated[SentimentLabel, typer.Argument(help="The right label.")],
+    item: Annotated[
+        int | None,
+        typer.Option(
+            help="An inbox item's id (the id column of `grapevine inbox`): its post's text.",
+            show_default=False,
+        ),
+    ] = None,
     post: Annotated[
         int | None,
-        typer.Option(help="A stored post's id (as in `grapevine inbox`).", show_default=False),
+        typer.Option(
+            help="A stored post's id (post_id in `grapevine inbox --json`): its text.",
+            show_default=False,
+        ),
     ] = None,
     text: Annotated[str | None, typer.Option(help="The text to label.", show_default=False)] = None,
     by: ByOption = None,
@@ -418,7 +456,9 @@ def correct(
 
     with _store(db) as store:
         try:
-            n = correct_sentiment(store, label, by=_actor(by), text=text, post_id=post)
+            n = correct_sentiment(
+                store, label, by=_actor(by), text=text, post_id=post, item_id=item
+            )
         except GrapevineError as exc:
             raise _fail(exc) from None
     if as_json:
@@ -428,17 +468,14 @@ def correct(
 
 
 # ---------------------------------------------------------------------------- inbox
-_PART_COLS = ("negativity", "influence", "velocity", "recency")
-
-
 @inbox_app.callback()
 def inbox(
     ctx: typer.Context,
     status: Annotated[
-        list[str] | None,
+        list[InboxStatus] | None,
         typer.Option(
-            help="Only items with this status (repeatable): new, assigned, drafted, "
-            "approved, sent, resolved. Default: the open ones.",
+            help="Only items with this status (repeatable). Default: the open ones (new, "
+            "assigned, drafted, approved).",
             show_default=False,
         ),
     ] = None,
@@ -448,6 +485,7 @@ def inbox(
     top: Annotated[int, typer.Option(min=1, help="How many items to show.")] = 50,
     db: DbOption = None,
     as_json: JsonOption = False,
+    format: FormatOption = None,
 ) -> None:
     """The inbox, highest priority first, with the parts of each priority."""
     if ctx.invoked_subcommand is not None:
@@ -455,49 +493,39 @@ def inbox(
     from grapevine.cli._render import when
     from grapevine.listening import inbox_items
 
-    statuses = status or ["new", "assigned", "drafted", "approved"]
+    statuses = [s.value for s in status] if status else ["new", "assigned", "drafted", "approved"]
     with _store(db) as store:
         try:
             items = inbox_items(store, statuses=statuses, assignee=assignee)[:top]
         except GrapevineError as exc:
             raise _fail(exc) from None
-    if as_json:
-        _echo_json(items)
+    from grapevine.cli._output import Col, output_format, print_records
+
+    fmt = output_format(format, as_json=as_json)
+    if fmt != "table":
+        print_records(items, [], fmt, console=_console())
         return
-    table = Table(title=f"Inbox ({', '.join(statuses)})", title_justify="left")
-    for col in (
-        "id",
-        "priority",
-        "neg",
-        "infl",
-        "vel",
-        "rec",
-        "status",
-        "assignee",
-        "author",
-        "posted",
-        "sentiment",
-        "rules",
-        "text",
-    ):
-        table.add_column(
-            col,
-            justify="right" if col in ("id", "priority", "neg", "infl", "vel", "rec") else "left",
-        )
-    for i in items:
-        table.add_row(
-            str(i["id"]),
-            f"{i['priority']:.2f}",
-            *(f"{i[c]:.2f}" for c in _PART_COLS),
-            i["status"],
-            i["assignee"] or "-",
-            str(i["author"])[:24],
-            when(i["post_time"]),
-            f"{i['label'] or '-'} ({i['language'] or '?'})",
-            i["rules"],
-            (i["text"] or "").replace("\n", " ")[:60],
-        )
-    _console().print(table)
+
+    def part(x: Any) -> str:
+        return f"{x:.2f}"
+
+    cols = [
+        Col("id", right=True),
+        Col("priority", cell=part, right=True),
+        Col("negativity", "neg", part, right=True, drop=3),
+        Col("influence", "infl", part, right=True, drop=3),
+        Col("velocity", "vel", part, right=True, drop=3),
+        Col("recency", "rec", part, right=True, drop=3),
+        Col("status", drop=1),
+        Col("assignee", drop=2),
+        Col("author", drop=1, wrap=True),
+        Col("post_time", "posted", when, drop=2),
+        Col("sentiment", drop=1),
+        Col("rules", drop=2, wrap=True),
+        Col("text", cell=lambda t: (t or "").replace("\n", " ")[:140], wrap=True),
+    ]
+    rows = [{**i, "sentiment": f"{i['label'] or '-'} ({i['language'] or '?'})"} for i in items]
+    print_records(rows, cols, fmt, console=_console(), title=f"Inbox ({', '.join(statuses)})")
 
 
 def _action(fn: Callable[[Any], dict[str, Any]], db: str | None, as_json: bool) -> None:
@@ -510,9 +538,7 @@ def _action(fn: Callable[[Any], dict[str, Any]], db: str | None, as_json: bool) 
         _echo_json(item)
     else:
         extra = ""
-        if item.get("send_mode") == "manual":
-            extra = " [yellow]send manually:[/] this platform has no reply API; post the draft"
-        elif item.get("reply_external_id"):
+        if item.get("reply_external_id"):
             extra = f" reply {item['reply_external_id']}"
         _console().print(f"item {item['id']}: {item['status']}{extra}", highlight=False)
 
@@ -562,7 +588,11 @@ def inbox_approve(
 def inbox_send(
     item: ItemArg, by: ByOption = None, db: DbOption = None, as_json: JsonOption = False
 ) -> None:
-    """Send the approved reply through the source (Mastodon); elsewhere mark it 'send manually'."""
+    """Send the approved reply through the source (Mastodon).
+
+    An item from a feed, a file or an archive (no reply API) is refused and stays approved:
+    answer it on the platform, then `grapevine inbox resolve ID --note ...`.
+    """
     from grapevine.listening import send
 
     _action(lambda s: send(s, item, actor=_actor(by)), db, as_json)
@@ -583,26 +613,33 @@ def inbox_resolve(
 
 
 @inbox_app.command("stats")
-def inbox_stats(db: DbOption = None, as_json: JsonOption = False) -> None:
-    """First-response times (median, 90th percentile) overall and per assignee."""
+def inbox_stats(
+    db: DbOption = None, as_json: JsonOption = False, format: FormatOption = None
+) -> None:
+    """First-response times (median, 90th percentile) overall and per assignee; --format
+    csv prints one row per assignee (and everyone)."""
+    from grapevine.cli._output import Col, duration, output_format, print_records
     from grapevine.listening import response_stats
 
+    fmt = output_format(format, as_json=as_json)
     with _store(db) as store:
         stats = response_stats(store)
-    if as_json:
+    if fmt == "json":
         _echo_json(stats)
         return
-
-    def fmt(s: float | None) -> str:
-        return "-" if s is None else f"{s / 60:.1f} min"
-
-    table = Table(title="First response", title_justify="left")
-    for col in ("who", "answered", "median", "p90"):
-        table.add_column(col)
-    rows = [("everyone", stats["overall"]), *stats["per_assignee"].items()]
-    for who, f in rows:
-        table.add_row(who, str(f["answered"]), fmt(f["median_s"]), fmt(f["p90_s"]))
-    _console().print(table)
+    rows = [
+        {"who": who, **f}
+        for who, f in [("everyone", stats["overall"]), *stats["per_assignee"].items()]
+    ]
+    cols = [
+        Col("who", wrap=True),
+        Col("answered", right=True),
+        Col("median_s", "median", duration, right=True),
+        Col("p90_s", "p90", duration, right=True),
+    ]
+    print_records(rows, cols, fmt, console=_console(), title="First response")
+    if fmt != "table":
+        return
     counts = ", ".join(f"{k} {v}" for k, v in sorted(stats["by_status"].items())) or "empty"
     _console().print(
         f"items: {stats['items']} ({counts}); resolved without reply: "
@@ -618,25 +655,23 @@ def inbox_audit(
     ] = None,
     db: DbOption = None,
     as_json: JsonOption = False,
+    format: FormatOption = None,
 ) -> None:
     """Who did what, and when (the audit trail)."""
-    from grapevine.cli._render import when
+    from grapevine.cli._output import Col, iso, output_format, print_records
     from grapevine.store import listening_repo as repo
 
+    fmt = output_format(format, as_json=as_json)
     with _store(db) as store, store.engine.connect() as conn:
         rows = repo.audit_trail(conn, item_id=item)
-    if as_json:
+    if fmt == "json":
         _echo_json(rows)
         return
-    table = Table(title="Audit trail", title_justify="left")
-    for col in ("at", "item", "who", "action", "detail"):
-        table.add_column(col)
-    for r in rows:
-        table.add_row(
-            when(r["at"], "%Y-%m-%d %H:%M:%S"),
-            str(r["item_id"]),
-            r["actor"],
-            r["action"],
-            (r["detail"] or "")[:60],
-        )
-    _console().print(table)
+    cols = [
+        Col("at", "at (UTC)", lambda t: iso(t, seconds=True)),
+        Col("item_id", "item", right=True),
+        Col("actor", "who", wrap=True),
+        Col("action"),
+        Col("detail", wrap=True, drop=1),
+    ]
+    print_records(rows, cols, fmt, console=_console(), title="Audit trail")

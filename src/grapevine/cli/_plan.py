@@ -11,10 +11,16 @@ from typing import Any
 import numpy as np
 from rich.table import Table
 
-from grapevine.cli._render import console
-from grapevine.diffusion import SpreadResult, simulate
+from grapevine.cli._output import write_csv
+from grapevine.cli._render import console, step
+from grapevine.diffusion import (
+    SpreadResult,
+    reach_by_round,
+    read_arc_probabilities,
+    simulate,
+)
 from grapevine.errors import BadInput, InvalidParameter
-from grapevine.graph import Graph, read_edgelist
+from grapevine.graph import Graph
 from grapevine.influence import IMM, OPIMC
 
 NAMED = ("wc", "trivalency", "uniform", "weight")
@@ -27,7 +33,7 @@ def load_graph(path: Path | None, db: str | None, platform: str | None) -> Graph
     if path is None:
         from grapevine.store import Store
 
-        with Store(db) as store:
+        with Store(db, create=False) as store:
             return store.graph(platform=platform)
     if not path.is_file():
         raise BadInput("no such file", file=str(path))
@@ -59,26 +65,7 @@ def probabilities_arg(
             f"{text!r} is none of these",
             field="probabilities",
         )
-    edges = read_edgelist(path)
-    if edges.weights is None:
-        raise BadInput("a probability file needs a third column 'u v p'", file=str(path))
-    n = graph.n_nodes
-    key = graph.sources().astype(np.int64) * n + graph.indices.astype(np.int64)
-    order = np.argsort(key)
-    wanted = graph.index_of(edges.sources) * n + graph.index_of(edges.targets)
-    pos = np.searchsorted(key[order], wanted)
-    pos = np.minimum(pos, len(key) - 1) if len(key) else pos
-    found = (key[order][pos] == wanted) if len(key) else np.zeros(len(wanted), dtype=bool)
-    if not found.all():
-        i = int(np.argmax(~found))
-        raise BadInput(
-            f"arc {edges.sources[i]!r} -> {edges.targets[i]!r} is not in the graph",
-            file=str(path),
-            line=int(edges.lines[i]),
-        )
-    p = np.zeros(graph.n_edges, dtype=np.float64)
-    p[order[pos]] = edges.weights
-    return p
+    return read_arc_probabilities(graph, path)
 
 
 def read_seeds(path: Path) -> list[str]:
@@ -97,16 +84,6 @@ def read_seeds(path: Path) -> list[str]:
 
 def _label(x: Any) -> Any:
     return x.item() if isinstance(x, np.generic) else x
-
-
-def reach_by_step(res: SpreadResult) -> list[dict[str, float]]:
-    """Mean, 5th and 95th percentile of the people reached after rounds 0 .. steps."""
-    if res.new_by_step is None:
-        return [{"step": -1, "mean": res.mean, "p5": res.p5, "p95": res.p95}]
-    base = np.full((res.runs, 1), res.n_seeds, dtype=np.int64)
-    return reach_summary(
-        np.concatenate([base, res.n_seeds + np.cumsum(res.new_by_step, axis=1)], axis=1)
-    )
 
 
 @contextmanager
@@ -167,19 +144,6 @@ def simulate_plan(
     return final, stepped
 
 
-def reach_summary(cum: np.ndarray) -> list[dict[str, float]]:
-    """Mean, 5th and 95th percentile of each column of ``cum`` (runs x rounds)."""
-    return [
-        {
-            "step": t,
-            "mean": float(cum[:, t].mean()),
-            "p5": float(np.percentile(cum[:, t], 5)),
-            "p95": float(np.percentile(cum[:, t], 95)),
-        }
-        for t in range(cum.shape[1])
-    ]
-
-
 def _spread_record(res: SpreadResult) -> dict[str, float]:
     return {
         "mean": res.mean,
@@ -205,36 +169,46 @@ def plan_campaign(
     learner: str = "bernoulli",
     algorithm: str = "opimc",
     client: Any = None,
+    fmt: str | None = None,
 ) -> None:
-    """Choose ``k`` seeds (OPIM-C or IMM), simulate their reach round by round, print both."""
+    """Choose ``k`` seeds (OPIM-C or IMM), simulate their reach round by round, print both.
+
+    ``fmt`` ``"csv"`` prints the seeds alone (pick order, seed, marginal gain).
+    """
     probs = probabilities_arg(graph, probabilities, cascades, learner)
     if k > graph.n_nodes:
         raise InvalidParameter("k", "plan", f"an int in the range [1, {graph.n_nodes}]", k)
     if algorithm not in ALGORITHMS:
         raise InvalidParameter("algorithm", "plan", "one of 'opimc', 'imm'", algorithm)
-    est = ALGORITHMS[algorithm](
-        k,
-        epsilon=epsilon,
-        model=model,
-        probabilities=probs,
-        random_state=random_state,
-        client=client,
-    ).fit(graph)
-    final, stepped = simulate_plan(
-        graph,
-        est.seeds_,
-        model=model,
-        probs=probs,
-        runs=runs,
-        steps=steps,
-        random_state=random_state,
-        client=client,
-    )
-    by_step = reach_by_step(stepped)
+    with step(f"choosing {k:,} seeds by {NAMES[algorithm]}"):
+        est = ALGORITHMS[algorithm](
+            k,
+            epsilon=epsilon,
+            model=model,
+            probabilities=probs,
+            random_state=random_state,
+            client=client,
+        ).fit(graph)
+    with step(f"simulating the plan {runs:,} times"):
+        final, stepped = simulate_plan(
+            graph,
+            est.seeds_,
+            model=model,
+            probs=probs,
+            runs=runs,
+            steps=steps,
+            random_state=random_state,
+            client=client,
+        )
+    by_step = reach_by_round(stepped)
     seeds = [
         {"seed": _label(s), "marginal_gain": float(g)}
         for s, g in zip(est.seeds_.tolist(), est.marginal_spread_, strict=True)
     ]
+    if fmt == "csv":
+        write_csv([{"order": i, **row} for i, row in enumerate(seeds, 1)],
+                  ["order", "seed", "marginal_gain"])  # fmt: skip
+        return
     if as_json:
         out = {
             "seeds": seeds,
@@ -282,15 +256,16 @@ def simulate_campaign(
     """Simulate the seeds listed in ``seed_file`` and print the spread distribution."""
     seeds = read_seeds(seed_file)
     probs = probabilities_arg(graph, probabilities)
-    res = simulate(
-        graph,
-        seeds,
-        model=model,
-        probabilities=probs,
-        runs=runs,
-        random_state=random_state,
-        client=client,
-    )
+    with step(f"simulating {len(seeds):,} seeds {runs:,} times"):
+        res = simulate(
+            graph,
+            seeds,
+            model=model,
+            probabilities=probs,
+            runs=runs,
+            random_state=random_state,
+            client=client,
+        )
     if as_json:
         counts = np.bincount(res.spreads)
         dist = {str(size): int(c) for size, c in enumerate(counts) if c}

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import json
 import math
 from pathlib import Path
@@ -11,134 +10,39 @@ from typing import Any
 import numpy as np
 from rich.table import Table
 
-from grapevine.cli._plan import reach_by_step, reach_summary, simulate_plan
-from grapevine.cli._render import console, json_value
+from grapevine.cli._output import write_csv
+from grapevine.cli._plan import simulate_plan
+from grapevine.cli._render import console, json_value, step
+from grapevine.diffusion import reach_by_round, reach_summary
 from grapevine.errors import BadInput, InvalidParameter
 from grapevine.graph import Graph
 from grapevine.influence import (
+    COST_SCHEMES,
     BudgetedIMM,
     ContinuousIM,
     plot_reach_curve,
     reach_curve,
+    read_seed_costs,
+    scheme_costs,
     simulate_random_seeds,
     tipping_budget,
 )
 
-COST_SCHEMES = ("uniform", "degree")
 LEARNERS = ("bernoulli", "jaccard", "em")
 
 
 # ----------------------------------------------------------------------------- inputs
-def _number(text: str, path: Path, line: int, field: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise BadInput(
-            f"{text!r} is not a number", file=str(path), line=line, field=field
-        ) from None
-    if not math.isfinite(value) or value < 0:
-        raise BadInput(
-            f"a cost must be a finite number >= 0, not {text!r}",
-            file=str(path),
-            line=line,
-            field=field,
-        )
-    return value
-
-
-def read_costs(path: Path, graph: Graph, default: float | None = None) -> np.ndarray:
-    """The cost of every person from an ``id cost`` file, or a CSV with columns ``id,cost``.
-
-    Blank lines and ``#`` comments are skipped. People of the file who are not in the
-    graph are ignored; people of the graph missing from the file cost ``default``, or
-    are an error naming how many and the first few.
-
-    Raises
-    ------
-    BadInput
-        A missing file, a line without two fields, a non-numeric, negative or infinite
-        cost, an id given twice, or people without a cost (no ``default``); the error
-        names the file, the line and the field.
-    """
-    if not path.is_file():
-        raise BadInput("no such file", file=str(path))
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise BadInput(f"cannot read the cost file: {exc}", file=str(path)) from None
-    lines = [
-        (i, line.strip())
-        for i, line in enumerate(text.splitlines(), 1)
-        if line.strip() and not line.lstrip().startswith("#")
-    ]
-    if not lines:
-        raise BadInput("the cost file lists no costs", file=str(path))
-    pairs: list[tuple[int, str, str]] = []
-    if "," in lines[0][1]:
-        rows = list(csv.reader([line for _, line in lines]))
-        header = [h.strip().lower() for h in rows[0]]
-        for col in ("id", "cost"):
-            if col not in header:
-                raise BadInput(
-                    "a CSV cost file needs a header with columns id and cost",
-                    file=str(path),
-                    line=lines[0][0],
-                    field=col,
-                )
-        i_id, i_cost = header.index("id"), header.index("cost")
-        for (number, _), row in zip(lines[1:], rows[1:], strict=True):
-            if len(row) <= max(i_id, i_cost):
-                field = "cost" if len(row) > i_id else "id"
-                raise BadInput("missing value", file=str(path), line=number, field=field)
-            pairs.append((number, row[i_id].strip(), row[i_cost].strip()))
-    else:
-        for number, line in lines:
-            parts = line.split()
-            if len(parts) != 2:
-                raise BadInput(
-                    f"expected 'id cost', got {len(parts)} fields",
-                    file=str(path),
-                    line=number,
-                    field="cost" if len(parts) == 1 else None,
-                )
-            pairs.append((number, parts[0], parts[1]))
-    costs = np.full(graph.n_nodes, np.nan)
-    ids = np.array([p[1] for p in pairs], dtype=object)
-    where = graph.positions(ids) if len(ids) else np.empty(0, dtype=np.int64)
-    for (number, label, value), pos in zip(pairs, where.tolist(), strict=True):
-        cost = _number(value, path, number, "cost")
-        if pos < 0:
-            continue
-        if not math.isnan(costs[pos]):
-            raise BadInput(f"{label!r} is given a cost twice", file=str(path), line=number)
-        costs[pos] = cost
-    missing = np.flatnonzero(np.isnan(costs))
-    if missing.size:
-        if default is None:
-            first = ", ".join(repr(json_value(x)) for x in graph.ids[missing[:5]])
-            raise BadInput(
-                f"{missing.size:,} of {graph.n_nodes:,} people have no cost (first: {first}); "
-                "add them or give --default-cost",
-                file=str(path),
-                field="cost",
-            )
-        costs[missing] = default
-    return costs
-
-
 def costs_arg(graph: Graph, text: str, default: float | None = None) -> np.ndarray:
     """Costs from ``uniform`` (1 each), ``degree`` (1 + out-degree) or a cost file."""
-    if text == "uniform":
-        return np.ones(graph.n_nodes)
-    if text == "degree":
-        return 1.0 + graph.out_degree().astype(np.float64)
+    if text in COST_SCHEMES:
+        return scheme_costs(graph, text)
     path = Path(text)
     if not path.is_file():
         raise BadInput(
             f"--costs must be uniform, degree or a cost file; {text!r} is none of these",
             field="costs",
         )
-    return read_costs(path, graph, default)
+    return read_seed_costs(graph, path, default=default)
 
 
 def learned_probabilities(graph: Graph, cascades: Path | None, learner: str) -> np.ndarray:
@@ -230,8 +134,11 @@ def plan_budget(
     tipping: bool = False,
     points: int = 20,
     plot: Path | None = None,
+    fmt: str | None = None,
 ) -> None:
     """Seeds with a cost each under ``budget`` (BudgetedIMM), their reach, and the tipping curve.
+
+    ``fmt`` ``"csv"`` prints the seeds alone (pick order, seed, cost, marginal gain).
 
     Raises
     ------
@@ -243,19 +150,22 @@ def plan_budget(
         raise InvalidParameter(
             "budget", "plan", f"at least the cheapest cost ({cheapest:g}) so one seed fits", budget
         )
-    est = BudgetedIMM(
-        budget, costs, epsilon=epsilon, model=model, probabilities=probs, random_state=random_state
-    ).fit(graph)
-    final, stepped = simulate_plan(
-        graph,
-        est.seeds_,
-        model=model,
-        probs=probs,
-        runs=runs,
-        steps=steps,
-        random_state=random_state,
-    )
-    by_step = reach_by_step(stepped)
+    with step(f"choosing seeds for a budget of {budget:,.6g}"):
+        est = BudgetedIMM(
+            budget, costs, epsilon=epsilon, model=model, probabilities=probs,
+            random_state=random_state,
+        ).fit(graph)  # fmt: skip
+    with step(f"simulating the plan {runs:,} times"):
+        final, stepped = simulate_plan(
+            graph,
+            est.seeds_,
+            model=model,
+            probs=probs,
+            runs=runs,
+            steps=steps,
+            random_state=random_state,
+        )
+    by_step = reach_by_round(stepped)
     seed_cost = costs[est.seed_index_]
     seeds = [
         {"seed": json_value(s), "cost": float(c), "marginal_gain": float(g)}
@@ -264,15 +174,16 @@ def plan_budget(
     curve_out: dict[str, Any] | None = None
     if tipping:
         grid = np.linspace(0.0, budget, int(points) + 1)
-        curve = reach_curve(
-            graph,
-            grid,
-            costs,
-            model=model,
-            probabilities=probs,
-            n_rr_sets=est.n_rr_sets_,
-            random_state=random_state,
-        )
+        with step(f"reach at {len(grid)} budgets from 0 to {budget:,.6g}"):
+            curve = reach_curve(
+                graph,
+                grid,
+                costs,
+                model=model,
+                probabilities=probs,
+                n_rr_sets=est.n_rr_sets_,
+                random_state=random_state,
+            )
         tip = tipping_budget(curve)
         curve_out = {
             "points": [
@@ -287,6 +198,10 @@ def plan_budget(
         if plot is not None:
             plot_reach_curve(curve, [plot], tipping=tip)
     note = _no_arcs_note(graph)
+    if fmt == "csv":
+        write_csv([{"order": i, **row} for i, row in enumerate(seeds, 1)],
+                  ["order", "seed", "cost", "marginal_gain"])  # fmt: skip
+        return
     if as_json:
         out: dict[str, Any] = {
             "seeds": seeds,
@@ -331,9 +246,11 @@ def plan_budget(
         console.print(ct)
         tip = curve_out["tipping_budget"]
         console.print(
-            f"tipping budget: {tip:,.6g}"
+            f"tipping budget: {tip:,.6g} (from there one unit of budget buys at least 1.5x "
+            "the reach per unit it bought before)"
             if tip is not None
-            else "tipping budget: none: reach grows in proportion to budget (or slower)"
+            else "no tipping point: reach grows in proportion to budget or slower (no step of "
+            "the curve buys 1.5x the reach per unit of budget bought before it)"
         )
         if plot is not None:
             console.print(f"wrote {plot}")

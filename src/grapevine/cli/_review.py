@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from grapevine.cli._keys import fail, tenant_by_slug
-from grapevine.cli._options import DbOption, JsonOption, TenantOption
+from grapevine.cli._options import DbOption, FormatOption, JsonOption, TenantOption
 from grapevine.errors import GrapevineError
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -52,40 +52,41 @@ def list_(
     tenant: TenantOption = "default",
     db: DbOption = None,
     as_json: JsonOption = False,
+    format: FormatOption = None,
 ) -> None:
     """List the campaign's events held for review, with their risk and reasons."""
-    from rich.table import Table
     from sqlalchemy.orm import Session
 
+    from grapevine.cli._output import Col, output_format, print_records
     from grapevine.cli._render import console
+
+    fmt = output_format(format, as_json=as_json)
     from grapevine.service._risk import review_entries
     from grapevine.store import Store
 
     try:
-        with Store(db) as store, Session(store.engine) as session:
+        with Store(db, create=False) as store, Session(store.engine) as session:
             entries = [
                 e.as_dict() for e in review_entries(session, _campaign(session, tenant, campaign))
             ]
     except GrapevineError as exc:
         raise fail(exc) from None
-    if as_json:
+    if fmt == "json":
         typer.echo(json.dumps(entries, indent=2))
         return
-    if not entries:
+    if not entries and fmt == "table":
         typer.echo(f"nothing held for review in campaign {campaign}")
         return
-    table = Table("event", "kind", "referrer", "friend", "held", "risk", "reasons")
-    for e in entries:
-        table.add_row(
-            e["event_key"],
-            e["kind"],
-            e["referrer"] or "",
-            e["friend"] or "",
-            f"{e['amount']:,.2f}",
-            e["risk"],
-            "; ".join(e["reasons"]),
-        )
-    console.print(table)
+    cols = [
+        Col("event_key", "event", wrap=True),
+        Col("kind", drop=2),
+        Col("referrer", wrap=True, drop=1),
+        Col("friend", wrap=True, drop=1),
+        Col("amount", "held", lambda a: f"{a:,.2f}", right=True),
+        Col("risk"),
+        Col("reasons", cell=lambda r: "; ".join(r), wrap=True),
+    ]
+    print_records(entries, cols, fmt, console=console)
 
 
 def _decide(
@@ -98,7 +99,7 @@ def _decide(
     from grapevine.store import referrals_repo as repo
 
     try:
-        with Store(db) as store, Session(store.engine) as session:
+        with Store(db, create=False) as store, Session(store.engine) as session:
             row = _campaign(session, tenant, campaign)
             decision, changed = decide(session, row, event, outcome=outcome, reviewer=by, note=note)
             session.commit()

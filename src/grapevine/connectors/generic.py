@@ -17,7 +17,10 @@ posts
     ``reshares``, ``replies``, ``views``.
 
 A ``time`` is Unix seconds or an ISO 8601 timestamp (a time without a zone
-is taken as UTC). Every row is validated; the first bad one raises
+is taken as UTC), within the years 1900-2099 (``grapevine._validation.TIME``);
+counters are whole numbers 0 to 2^53 (``COUNT``), weights finite numbers;
+text (attribute names and values included) holds no NUL and no unpaired
+surrogate. Every row is validated; the first bad one raises
 :class:`~grapevine.errors.BadInput` with the file, line and field.
 """
 
@@ -34,7 +37,7 @@ from typing import Any, Literal
 import pandas as pd
 
 from grapevine._io import check_text, open_binary
-from grapevine._validation import check_choice
+from grapevine._validation import COUNT, TIME, WEIGHT, Domain, check_choice
 from grapevine._vocabulary import TIE_KINDS
 from grapevine.connectors._records import Batch
 from grapevine.errors import BadInput
@@ -205,7 +208,7 @@ def _text(value: Any, *, source: str, line: int, field: str, required: bool) -> 
 
 
 def _number(
-    value: Any, *, source: str, line: int, field: str, integer: bool = False, low: float = -math.inf
+    value: Any, *, source: str, line: int, field: str, domain: Domain = WEIGHT
 ) -> float | None:
     if value is None or value == "":
         return None
@@ -217,20 +220,15 @@ def _number(
         raise BadInput(
             f"expected a number, got {str(value)[:40]!r}", file=source, line=line, field=field
         ) from None
-    if not math.isfinite(number) or number < low or (integer and not number.is_integer()):
-        what = "a whole number" if integer else "a finite number"
-        raise BadInput(
-            f"expected {what} >= {low:g}, got {str(value)[:40]!r}",
-            file=source,
-            line=line,
-            field=field,
-        )
+    problem = domain.problem(number)
+    if problem is not None:
+        raise BadInput(problem, file=source, line=line, field=field)
     return number
 
 
 def _time(value: Any, *, source: str, line: int) -> float | None:
     try:
-        return parse_time(value)
+        t = parse_time(value)
     except (ValueError, TypeError, OverflowError):
         raise BadInput(
             f"expected Unix seconds or an ISO 8601 time, got {str(value)[:40]!r}",
@@ -238,6 +236,28 @@ def _time(value: Any, *, source: str, line: int) -> float | None:
             line=line,
             field="time",
         ) from None
+    problem = None if t is None else TIME.problem(t)
+    if problem is not None:
+        raise BadInput(problem, file=source, line=line, field="time")
+    return t
+
+
+def _attribute(value: Any, *, source: str, line: int, field: str, depth: int = 0) -> None:
+    """Refuse an attribute (any JSON value) that holds text no store keeps or a non-finite
+    number, or nests deeper than 32 levels."""
+    if depth > 32:
+        raise BadInput("nested deeper than 32 levels", file=source, line=line, field=field)
+    if isinstance(value, str):
+        check_text(value, source=source, line=line, field=field)
+    elif isinstance(value, float) and not math.isfinite(value):
+        raise BadInput(f"not a finite number: {value!r}", file=source, line=line, field=field)
+    elif isinstance(value, list):
+        for item in value:
+            _attribute(item, source=source, line=line, field=field, depth=depth + 1)
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            check_text(str(key), source=source, line=line, field=field)
+            _attribute(item, source=source, line=line, field=field, depth=depth + 1)
 
 
 def read_records(
@@ -305,7 +325,10 @@ def _convert(
             attrs = {
                 k: v for k, v in row.items() if k not in _KNOWN["persons"] and v not in (None, "")
             }
-            followers = _number(row.get("followers"), **kw, field="followers", integer=True, low=0)
+            for name, value in attrs.items():
+                check_text(name, source=source, line=line, field=name)
+                _attribute(value, **kw, field=name)
+            followers = _number(row.get("followers"), **kw, field="followers", domain=COUNT)
             out.append(
                 {
                     "handle": _text(row["id"], **kw, field="id", required=True),
@@ -349,7 +372,7 @@ def _convert(
                 "cascade_id": _text(row.get("cascade"), **kw, field="cascade", required=False),
             }
             for counter in ("likes", "reshares", "replies", "views"):
-                rec[counter] = _number(row.get(counter), **kw, field=counter, integer=True, low=0)
+                rec[counter] = _number(row.get(counter), **kw, field=counter, domain=COUNT)
             if rec["language"] is not None and len(rec["language"]) > 16:
                 raise BadInput(
                     "a language code is at most 16 characters",

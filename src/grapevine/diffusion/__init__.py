@@ -7,7 +7,19 @@
 [3, 3, 3]
 """
 
+from grapevine.diffusion._arcs import arc_positions, read_arc_probabilities
 from grapevine.diffusion._edges import edge_probabilities, lt_weights
 from grapevine.diffusion._simulate import MonteCarlo, SpreadResult, simulate
+from grapevine.diffusion._summary import reach_by_round, reach_summary
 
-__all__ = ["MonteCarlo", "SpreadResult", "edge_probabilities", "lt_weights", "simulate"]
+__all__ = [
+    "MonteCarlo",
+    "SpreadResult",
+    "arc_positions",
+    "edge_probabilities",
+    "lt_weights",
+    "reach_by_round",
+    "reach_summary",
+    "read_arc_probabilities",
+    "simulate",
+]

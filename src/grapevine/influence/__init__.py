@@ -16,6 +16,7 @@ from grapevine.influence._continuous import (
     seed_probability_table,
     simulate_random_seeds,
 )
+from grapevine.influence._costs import COST_SCHEMES, read_seed_costs, scheme_costs
 from grapevine.influence._imm import IMM, MIN_RR_SETS, imm
 from grapevine.influence._opimc import OPIMC, opimc
 from grapevine.influence._tipping import (
@@ -27,6 +28,7 @@ from grapevine.influence._tipping import (
 
 __all__ = [
     "CELF",
+    "COST_SCHEMES",
     "IMM",
     "MIN_RR_SETS",
     "OPIMC",
@@ -42,6 +44,8 @@ __all__ = [
     "pagerank_seeds",
     "plot_reach_curve",
     "reach_curve",
+    "read_seed_costs",
+    "scheme_costs",
     "seed_costs",
     "seed_probability_table",
     "simulate_random_seeds",

@@ -122,15 +122,26 @@ def reach_curve(
     return ReachCurve(b, reach, seeds, spent, len(pool))
 
 
-def tipping_budget(curve: ReachCurve) -> float | None:
+def tipping_budget(curve: ReachCurve, *, min_ratio: float = 1.5) -> float | None:
     """The budget where reach tips from proportional growth into a large cascade.
 
     Rule: the marginal reach per unit of budget of step ``i`` is
-    ``(reach[i] - reach[i-1]) / (budgets[i] - budgets[i-1])``; the tipping
-    budget is the smallest budget that ends a step of maximal marginal reach.
-    When the first step is already the steepest, the curve only flattens
-    (diminishing returns, as when any seed costs the same) and there is no
-    tipping point: ``None``. Also ``None`` for fewer than three budgets.
+    ``(reach[i] - reach[i-1]) / (budgets[i] - budgets[i-1])``; the candidate is the
+    smallest budget that ends a step of maximal marginal reach. It is a tipping point (a
+    knee) only when that step buys at least ``min_ratio`` times the average reach per unit
+    of budget up to the step's start, ``(reach[i-1] - reach[f]) / (budgets[i-1] -
+    budgets[f])``, where step ``f + 1`` is the first that reaches anyone (the budgets below
+    the cheapest seed buy nothing and are left out). Otherwise there is no tipping point:
+    ``None``. So a curve that only flattens (its first buying step is the steepest, as when
+    any seed costs the same) has none, and neither has a straight line whose steps differ
+    only by sampling noise. Also ``None`` for fewer than three budgets.
+
+    Parameters
+    ----------
+    curve : ReachCurve
+        From :func:`reach_curve`.
+    min_ratio : float, default 1.5
+        How much steeper than the average so far the tipping step must be (> 1).
 
     Examples
     --------
@@ -142,7 +153,14 @@ def tipping_budget(curve: ReachCurve) -> float | None:
     >>> concave = ReachCurve(np.arange(4.0), np.array([0, 10, 15, 18.0]), [], np.zeros(4), 1)
     >>> tipping_budget(concave) is None
     True
+    >>> line = ReachCurve(np.arange(5.0), np.array([0, 10, 21, 30, 40.0]), [], np.zeros(5), 1)
+    >>> tipping_budget(line) is None  # 11 per unit after 10: noise, not a knee
+    True
+    >>> late = ReachCurve(np.arange(5.0), np.array([0, 0, 100, 140, 175.0]), [], np.zeros(5), 1)
+    >>> tipping_budget(late) is None  # the first affordable seed is no knee
+    True
     """
+    check_number(min_ratio, "min_ratio", "tipping_budget", low=1.0, low_closed=False)
     b, r = np.asarray(curve.budgets, dtype=np.float64), np.asarray(curve.reach, dtype=np.float64)
     if b.size < 3:
         return None
@@ -151,9 +169,17 @@ def tipping_budget(curve: ReachCurve) -> float | None:
     if keep.sum() < 2:
         return None
     slope = np.diff(r)[keep] / db[keep]
-    ends = b[1:][keep]
-    best = int(np.argmax(slope))
-    if best == 0 or math.isclose(slope[best], slope[0], rel_tol=1e-9):
+    starts, ends = b[:-1][keep], b[1:][keep]
+    before = r[:-1][keep]
+    buying = np.flatnonzero(slope > 0)
+    if buying.size == 0:
+        return None
+    first = int(buying[0])  # the steps before buy nothing: nobody is affordable yet
+    best = first + int(np.argmax(slope[first:]))
+    if best == first or math.isclose(slope[best], slope[first], rel_tol=1e-9):
+        return None
+    average = (before[best] - before[first]) / (starts[best] - starts[first])
+    if slope[best] < float(min_ratio) * average:
         return None
     return float(ends[best])
 

@@ -57,7 +57,13 @@ from grapevine.listening._pipeline import (
     dedupe_posts,
     resolve_languages,
 )
-from grapevine.listening._rules import MatchText, WatchRule, match_rules, normalize_text
+from grapevine.listening._rules import (
+    MatchText,
+    WatchRule,
+    match_rules,
+    normalize_text,
+    rule_grouping,
+)
 from grapevine.listening._spikes import Spike, SpikeDetector, detect_spikes
 
 __all__ = [
@@ -100,6 +106,7 @@ __all__ = [
     "resolve",
     "resolve_languages",
     "response_stats",
+    "rule_grouping",
     "scaled_sigmoid",
     "send",
     "what_grew",

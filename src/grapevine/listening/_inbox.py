@@ -17,9 +17,11 @@ Priority
 Actions
     assign, draft, approve, send, resolve: each checks the item's status, changes it and
     writes one audit row (who, what, when). ``send`` posts the approved draft through the
-    source's ``reply`` where the platform allows (Mastodon); elsewhere it marks the item
-    ``send_mode='manual'`` and says so. First-response time: from the moment the item entered
-    the inbox to the first reply sent.
+    source's ``reply`` where the platform allows (Mastodon); an item from a source without a
+    reply API (feeds, files, archives) is refused and stays approved: nothing was sent, so
+    nothing counts as a response (answer it on the platform, then ``resolve`` it with a
+    note). First-response time: from the moment the item entered the inbox to the first
+    reply sent.
 """
 
 from __future__ import annotations
@@ -181,7 +183,13 @@ def inbox_items(
     from the stored facts; the values stored at ingestion are in ``stored_priority``.
     """
     from grapevine.store import listening_repo as repo
+    from grapevine.store.listening_models import INBOX_STATUSES
 
+    for status in statuses or ():
+        if status not in INBOX_STATUSES:
+            raise InvalidParameter(
+                "statuses", "inbox_items", f"statuses among {list(INBOX_STATUSES)}", status
+            )
     now = _time.time() if now is None else now
     with store.engine.connect() as conn:
         rows = repo.inbox_rows(conn, statuses=statuses, assignee=assignee)
@@ -317,11 +325,18 @@ def send(
     """Send the approved reply.
 
     Through ``source.reply(post_external_id, draft)`` when the source has one (Mastodon);
-    the id of the reply is kept. Otherwise (feeds, archives: no reply API) the item is
-    marked ``send_mode='manual'``: the draft is approved and must be posted by hand.
-    First-response time is taken at the first send either way. With ``lookup`` and no
-    ``source``, the source that delivered the post is built from its stored configuration
-    (only a Mastodon source can reply).
+    the id of the reply is kept and the first-response time is taken. With ``lookup`` and
+    no ``source``, the source that delivered the post is built from its stored
+    configuration (only a Mastodon source can reply).
+
+    Raises
+    ------
+    BadInput
+        For an unknown item, or an item whose source has no reply API (a feed, a file, an
+        archive): nothing is sent, the item stays approved and no response is counted;
+        answer it on the platform and close it with :func:`resolve` (with a note).
+    InvalidParameter
+        For an item that is not approved.
     """
     from grapevine.store import listening_repo as repo
 
@@ -340,17 +355,21 @@ def send(
     if source is None and lookup and item["source_id"] is not None:
         source = _stored_source(store, int(item["source_id"]))
     reply = getattr(source, "reply", None) if source is not None else None
-    values: dict[str, Any] = {"status": "sent"}
-    if callable(reply):
-        reply_id = reply(item["external_id"], item["draft"])
-        values.update(send_mode="api", reply_external_id=str(reply_id))
-        detail = f"sent through {getattr(source, 'name', 'the source')}: {reply_id}"
-    else:
-        values["send_mode"] = "manual"
-        detail = (
-            f"send manually: {item['platform']} has no reply API here; post the approved "
-            "draft by hand"
+    if not callable(reply):
+        raise BadInput(
+            f"inbox item {item_id} came from {item['platform']}, which has no reply API here: "
+            "nothing was sent and the item stays approved. Post the reply on the platform "
+            f"yourself, then close the item with `grapevine inbox resolve {item_id} --note "
+            "'answered on the platform'`",
+            field="id",
         )
+    reply_id = reply(item["external_id"], item["draft"])
+    values: dict[str, Any] = {
+        "status": "sent",
+        "send_mode": "api",
+        "reply_external_id": str(reply_id),
+    }
+    detail = f"sent through {getattr(source, 'name', 'the source')}: {reply_id}"
     if item["first_response_at"] is None:
         values["first_response_at"] = now
     return _act(

@@ -289,22 +289,26 @@ def read_nab_csv(path: str | Path) -> tuple[npt.NDArray[np.datetime64], npt.NDAr
     Raises
     ------
     BadInput
-        On a missing column or an unreadable row (with the file and line).
+        On a missing column or an unreadable row (with the file and line), or a file that is
+        not UTF-8.
     """
     path = Path(path)
     times: list[np.datetime64] = []
     values: list[float] = []
     with path.open(newline="", encoding="utf-8") as fh:
-        reader = csv.DictReader(fh)
-        for col in ("timestamp", "value"):
-            if col not in (reader.fieldnames or ()):
-                raise BadInput(f"no {col!r} column", file=str(path), line=1, field=col)
-        for line, row in enumerate(reader, start=2):
-            try:
-                times.append(np.datetime64(row["timestamp"].replace(" ", "T"), "s"))
-                values.append(float(row["value"]))
-            except (ValueError, TypeError, AttributeError) as exc:
-                raise BadInput(f"unreadable row ({exc})", file=str(path), line=line) from exc
+        try:
+            reader = csv.DictReader(fh)
+            for col in ("timestamp", "value"):
+                if col not in (reader.fieldnames or ()):
+                    raise BadInput(f"no {col!r} column", file=str(path), line=1, field=col)
+            for line, row in enumerate(reader, start=2):
+                try:
+                    times.append(np.datetime64(row["timestamp"].replace(" ", "T"), "s"))
+                    values.append(float(row["value"]))
+                except (ValueError, TypeError, AttributeError) as exc:
+                    raise BadInput(f"unreadable row ({exc})", file=str(path), line=line) from exc
+        except UnicodeDecodeError as exc:
+            raise BadInput("not valid UTF-8 text; save it as UTF-8", file=str(path)) from exc
     return np.array(times, dtype="datetime64[s]"), np.array(values, dtype=np.float64)
 
 

@@ -367,6 +367,18 @@ def build_source(row: Mapping[str, Any]) -> Source:
 
         env = cfg.get("token_env")
         token = os.environ.get(env) if env else None
+        timeline = str(cfg.get("timeline", "public"))
+        head = timeline.split(":", 1)[0]
+        if head in ("search", "mentions") and not token:
+            where = (
+                f"the environment variable {env} is not set or empty"
+                if env
+                else "none was named: give the environment variable that holds it as "
+                "token_env (`--token-env NAME` on the command line)"
+            )
+            raise BadInput(
+                f"the {head!r} timeline needs an access token, and {where}", field="token_env"
+            )
         return MastodonSource(
             cfg["api_base_url"], access_token=token, timeline=cfg.get("timeline", "public")
         )
@@ -774,33 +786,46 @@ def correct_sentiment(
     by: str,
     text: str | None = None,
     post_id: int | None = None,
+    item_id: int | None = None,
     now: float | None = None,
 ) -> int:
     """Store a manual sentiment label for a text (or a stored post's text) and use it.
 
-    The correction applies to every stored post with the same text (by
-    :func:`~grapevine.text.text_hash`) at once, and to every later post through the
-    pipeline. Returns how many stored posts it relabelled.
+    The text is given as ``text``, as a stored post (``post_id``) or as an inbox item
+    (``item_id``, the id the inbox lists): exactly one of the three. The correction applies
+    to every stored post with the same text (by :func:`~grapevine.text.text_hash`) at once,
+    and to every later post through the pipeline. Returns how many stored posts it
+    relabelled.
 
     Raises
     ------
     InvalidParameter
-        For a label other than negative, neutral or positive, or neither/both of ``text``
-        and ``post_id``.
+        For a label other than negative, neutral or positive, or not exactly one of
+        ``text``, ``post_id`` and ``item_id``.
     BadInput
-        When ``post_id`` is not a stored post, or the post has no text.
+        When ``post_id`` is not a stored post or ``item_id`` not an inbox item, or the post
+        has no text.
     """
     from grapevine.store import listening_repo as repo
     from grapevine.text import LABELS, text_hash
 
     if label not in LABELS:
         raise InvalidParameter("label", "correct_sentiment", f"one of {list(LABELS)}", label)
-    if (text is None) == (post_id is None):
-        raise InvalidParameter("text", "correct_sentiment", "given, or post_id (not both)", text)
+    given = [name for name, v in (("text", text), ("post_id", post_id), ("item_id", item_id))
+             if v is not None]  # fmt: skip
+    if len(given) != 1:
+        raise InvalidParameter(
+            "text", "correct_sentiment", "given, or else post_id or item_id (exactly one)", text
+        )
     if not isinstance(by, str) or not by.strip():
         raise InvalidParameter("by", "correct_sentiment", "a non-empty name", by)
     now = _time.time() if now is None else now
     with store.engine.begin() as conn:
+        if item_id is not None:
+            item = repo.get_item(conn, item_id=item_id)
+            if item is None:
+                raise BadInput(f"no inbox item {item_id}", field="item_id")
+            post_id = int(item["post_id"])
         if post_id is not None:
             found = repo.posts_by_ids(conn, post_ids=[post_id]).get(post_id)
             if found is None:

@@ -35,7 +35,7 @@ from typing import Any, Protocol
 
 from grapevine.errors import InvalidParameter
 
-__all__ = ["MatchText", "WatchRule", "match_rules", "normalize_text"]
+__all__ = ["MatchText", "WatchRule", "match_rules", "normalize_text", "rule_grouping"]
 
 _OWNER = "WatchRule"
 _ACCENTS = re.compile("[\u0300-\u036f]")
@@ -488,6 +488,35 @@ def _compile(root: Any) -> Any:
         return eval(source, {"__builtins__": {}}, {"c": tuple(consts)})
     except (RecursionError, SyntaxError, MemoryError):  # pragma: no cover - absurd nesting
         return root.eval
+
+
+# ---------------------------------------------------------------------------- grouping
+def _grouped(node: Any, nested: bool) -> str:
+    if isinstance(node, And | Or):
+        op = " AND " if isinstance(node, And) else " OR "
+        body = op.join(_grouped(c, True) for c in node.children)
+        return f"({body})" if nested else body
+    if isinstance(node, Not):
+        return "NOT " + _grouped(node.child, True)
+    return str(node.render(0))
+
+
+def rule_grouping(rule: WatchRule | str) -> str:
+    """A rule as it is read, fully parenthesised: every AND or OR inside another is bracketed.
+
+    A query mixing AND and OR without brackets is grouped by precedence (NOT before AND
+    before OR; juxtaposition is AND), which is not always what its author meant; this shows
+    the grouping the matcher uses.
+
+    Examples
+    --------
+    >>> rule_grouping('"acme bank" OR #acme -vacature lang:nl,en')
+    '"acme bank" OR (#acme AND NOT vacature AND lang:nl,en)'
+    >>> rule_grouping("a OR b c OR d")
+    'a OR (b AND c) OR d'
+    """
+    parsed = rule if isinstance(rule, WatchRule) else WatchRule.parse(rule)
+    return _grouped(parsed.root, False)
 
 
 # ---------------------------------------------------------------------------- rules

@@ -10,6 +10,7 @@ import math
 import numbers
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 
 import numpy as np
 import numpy.typing as npt
@@ -255,10 +256,11 @@ class SpikeDetector:
         else:
             basis = "the median over the previous 24 hours"
         bins = "" if self.smooth == 1 else f" (log counts averaged over {self.smooth} bins)"
-        why = (
-            f"{v[i]:g} mentions against an expected {expected[i]:.3g} ({basis}): "
-            f"z = {score[i]:.1f} on log counts{bins}, threshold {self.threshold:g}"
+        stats = (
+            f"expected {expected[i]:.3g} ({basis}), z = {score[i]:.1f} on log counts{bins}, "
+            f"threshold {self.threshold:g}"
         )
+        why = f"{_headline(int(t[i]), float(v[i]), float(expected[i]), self)}. Statistics: {stats}."
         return Spike(
             time=np.datetime64(int(t[i]), "s"),
             index=int(pos),
@@ -267,6 +269,30 @@ class SpikeDetector:
             score=float(score[i]),
             why=why,
         )
+
+
+def _headline(t: int, value: float, expected: float, det: SpikeDetector) -> str:
+    """The alert in a marketer's words: how many times the usual volume, and for when.
+
+    >>> det = SpikeDetector()
+    >>> _headline(1704808800, 51.0, 16.0, det)  # a Tuesday, 14:00 UTC
+    '3.2× the usual volume for a Tuesday 14:00 UTC: 51 mentions where about 16 is usual'
+    >>> _headline(1704808800, 12.0, 0.2, det)
+    '12 mentions for a Tuesday 14:00 UTC, where there are usually almost none'
+    """
+    stamp = np.datetime64(t, "s").astype(datetime)
+    if det.method == "robust" and det.seasonal:
+        moment = f"for a {stamp:%A %H:%M} UTC"
+    elif det.method == "robust":
+        moment = f"on {stamp:%A %H:%M} UTC, against the 24 hours before"
+    else:
+        moment = f"on {stamp:%A %H:%M} UTC, against the recent average"
+    if expected < 0.5:
+        return f"{value:g} mentions {moment}, where there are usually almost none"
+    ratio = value / expected
+    times = f"{ratio:.1f}×" if ratio < 10 else f"{ratio:,.0f}×"
+    usual = f"{expected:,.0f}" if expected >= 10 else f"{expected:.1f}"
+    return f"{times} the usual volume {moment}: {value:g} mentions where about {usual} is usual"
 
 
 def _alerts(

@@ -13,7 +13,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from grapevine._validation import check_choice, check_number
+from grapevine._validation import MONEY, check_choice, check_number
 from grapevine.errors import BadInput, InvalidParameter
 
 __all__ = [
@@ -29,6 +29,7 @@ __all__ = [
 _INCENTIVE_KINDS = ("percent", "fixed")
 _EVENT_KINDS = ("purchase", "refund")
 _DAY = 86400.0
+_MAX_HOLD = 3650 * _DAY  # ten years
 
 
 def _cents(x: float) -> float:
@@ -59,14 +60,16 @@ class Incentive:
 
     def __post_init__(self) -> None:
         check_choice(self.kind, "kind", "Incentive", _INCENTIVE_KINDS)
-        high = 100.0 if self.kind == "percent" else math.inf
-        check_number(self.amount, "amount", "Incentive", low=0, high=high)
+        if self.kind == "percent":
+            check_number(self.amount, "amount", "Incentive", low=0, high=100.0)
+        else:
+            MONEY.check(self.amount, "amount", "Incentive")
         if self.max_amount is not None:
-            check_number(self.max_amount, "max_amount", "Incentive", low=0)
+            MONEY.check(self.max_amount, "max_amount", "Incentive")
 
     def value(self, order_value: float) -> float:
         """The reward earned by an order of ``order_value``, rounded to cents."""
-        v = float(self.amount) if self.kind == "fixed" else order_value * self.amount / 100.0
+        v = float(self.amount) if self.kind == "fixed" else order_value * (self.amount / 100.0)
         if self.max_amount is not None:
             v = min(v, float(self.max_amount))
         return _cents(max(v, 0.0))
@@ -81,7 +84,7 @@ class Tier:
 
     def __post_init__(self) -> None:
         check_number(self.referrals, "referrals", "Tier", kind=numbers.Integral, low=1)
-        check_number(self.bonus, "bonus", "Tier", low=0)
+        MONEY.check(self.bonus, "bonus", "Tier")
 
 
 @dataclass(frozen=True)
@@ -122,8 +125,8 @@ class Offer:
             if not isinstance(getattr(self, name), Incentive):
                 raise InvalidParameter(name, owner, "an Incentive", getattr(self, name))
         object.__setattr__(self, "tiers", tuple(sorted(self.tiers, key=lambda t: t.referrals)))
-        check_number(self.hold_seconds, "hold_seconds", owner, low=0)
-        check_number(self.min_order_value, "min_order_value", owner, low=0)
+        check_number(self.hold_seconds, "hold_seconds", owner, low=0, high=_MAX_HOLD)
+        MONEY.check(self.min_order_value, "min_order_value", owner)
         if self.max_referrals_per_referrer is not None:
             check_number(
                 self.max_referrals_per_referrer,
@@ -134,7 +137,7 @@ class Offer:
             )
         for name in ("max_amount_per_person", "budget"):
             if getattr(self, name) is not None:
-                check_number(getattr(self, name), name, owner, low=0)
+                MONEY.check(getattr(self, name), name, owner)
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Offer:
@@ -192,8 +195,9 @@ class LedgerEvent:
             v = getattr(self, name)
             if not isinstance(v, numbers.Real) or isinstance(v, bool) or not math.isfinite(v):
                 raise BadInput(f"{name} must be a finite number, not {v!r}", field=name)
-        if self.value < 0:
-            raise BadInput(f"value must be >= 0, not {self.value!r}", field="value")
+        problem = MONEY.problem(self.value)
+        if problem is not None:
+            raise BadInput(problem, field="value")
 
 
 @dataclass(frozen=True)

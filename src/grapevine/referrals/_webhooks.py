@@ -69,6 +69,21 @@ def _secret(secret: str | bytes, owner: str) -> bytes:
     return secret
 
 
+Secrets = str | bytes | list[str] | list[bytes] | tuple[str | bytes, ...]
+"""One secret, or several that are all valid (while a secret is being rotated)."""
+
+
+def _secrets(secret: Secrets, owner: str) -> list[bytes]:
+    if isinstance(secret, str | bytes):
+        return [_secret(secret, owner)]
+    keys = [_secret(s, owner) for s in secret] if isinstance(secret, list | tuple) else []
+    if not keys:
+        raise InvalidParameter(
+            "secret", owner, "a non-empty str or bytes, or a list of them", secret
+        )
+    return keys
+
+
 def _body(payload: str | bytes) -> bytes:
     return payload.encode("utf-8") if isinstance(payload, str) else bytes(payload)
 
@@ -103,11 +118,16 @@ def _parse_header(header: str) -> tuple[int, list[str], str | None]:
     return stamp, sigs, nonce
 
 
-def _matches(expected: str, candidates: list[str]) -> bool:
-    ok = False
-    for sig in candidates:  # compare with every candidate: no early exit to time
-        ok |= hmac.compare_digest(expected.encode("ascii"), sig.encode("utf-8", "replace"))
-    return ok
+def _matches(expected: list[str], candidates: list[str]) -> str | None:
+    """The first expected signature found among the candidates, or None."""
+    found: str | None = None
+    for want in expected:
+        ok = False
+        for sig in candidates:  # compare with every candidate: no early exit to time
+            ok |= hmac.compare_digest(want.encode("ascii"), sig.encode("utf-8", "replace"))
+        if ok and found is None:
+            found = want
+    return found
 
 
 def _check_time(stamp: int, now: float | None, tolerance: float) -> float:
@@ -145,7 +165,7 @@ def sign_webhook(
 def verify_webhook(
     payload: str | bytes,
     header: str,
-    secret: str | bytes,
+    secret: Secrets,
     *,
     tolerance: float = 300,
     replay_cache: ReplayCache | None = None,
@@ -159,8 +179,8 @@ def verify_webhook(
         The raw request body, exactly as received (never re-serialised JSON).
     header : str
         The ``X-Grapevine-Signature`` value.
-    secret : str or bytes
-        The shared secret.
+    secret : str or bytes, or a sequence of them
+        The shared secret; during a rotation, every secret that is valid (any may match).
     tolerance : float
         Largest accepted distance between the signed timestamp and ``now``, seconds.
     replay_cache : ReplayCache, optional
@@ -184,13 +204,14 @@ def verify_webhook(
     ...
     grapevine.errors.InvalidSignature: Webhook signature rejected: replayed.
     """
-    key = _secret(secret, "verify_webhook")
+    keys = _secrets(secret, "verify_webhook")
     check_number(tolerance, "tolerance", "verify_webhook", low=0)
     stamp, sigs, nonce = _parse_header(header)
     if nonce is None:
         raise InvalidSignature("malformed header")
-    expected = _hmac_hex(key, f"{stamp}.{nonce}.".encode() + _body(payload))
-    if not _matches(expected, sigs):
+    message = f"{stamp}.{nonce}.".encode() + _body(payload)
+    expected = [_hmac_hex(key, message) for key in keys]
+    if _matches(expected, sigs) is None:
         raise InvalidSignature("no matching signature")
     now_f = _check_time(stamp, now, float(tolerance))
     if replay_cache is not None and not replay_cache.check_and_add(
@@ -218,7 +239,7 @@ def stripe_signature_header(payload: str | bytes, secret: str | bytes, timestamp
 def verify_stripe_signature(
     payload: str | bytes,
     header: str,
-    secret: str | bytes,
+    secret: Secrets,
     *,
     tolerance: float = STRIPE_TOLERANCE_SECONDS,
     replay_cache: ReplayCache | None = None,
@@ -232,8 +253,9 @@ def verify_stripe_signature(
         The raw request body, byte for byte.
     header : str
         The ``Stripe-Signature`` header: ``t=<unix>,v1=<hex>[,v1=<hex>...][,v0=...]``.
-    secret : str or bytes
-        The endpoint's signing secret (``whsec_...``), used as is (UTF-8) as the HMAC key.
+    secret : str or bytes, or a sequence of them
+        The endpoint's signing secret (``whsec_...``), used as is (UTF-8) as the HMAC key;
+        several while a tenant's secret is being rotated (any may match).
     tolerance : float
         Largest accepted distance from ``now`` to ``t`` (default 300 s, Stripe's).
     replay_cache : ReplayCache, optional
@@ -266,17 +288,19 @@ def verify_stripe_signature(
     >>> verify_stripe_signature(b'{"id": "evt_1"}', h, "whsec_test", now=1700000100)
     1700000000
     """
-    key = _secret(secret, "verify_stripe_signature")
+    keys = _secrets(secret, "verify_stripe_signature")
     check_number(tolerance, "tolerance", "verify_stripe_signature", low=0)
     if not math.isfinite(float(tolerance)):
         raise InvalidParameter("tolerance", "verify_stripe_signature", "a finite float", tolerance)
     stamp, sigs, _ = _parse_header(header)
-    expected = _hmac_hex(key, f"{stamp}.".encode() + _body(payload))
-    if not _matches(expected, sigs):
+    message = f"{stamp}.".encode() + _body(payload)
+    expected = [_hmac_hex(key, message) for key in keys]
+    matched = _matches(expected, sigs)
+    if matched is None:
         raise InvalidSignature("no matching signature")
     now_f = _check_time(stamp, now, float(tolerance))
     if replay_cache is not None and not replay_cache.check_and_add(
-        f"s:{stamp}:{expected}", stamp + float(tolerance), now_f
+        f"s:{stamp}:{matched}", stamp + float(tolerance), now_f
     ):
         raise InvalidSignature("replayed")
     return stamp

@@ -21,10 +21,11 @@ from grapevine.roles._learn import (
     next_adopter_auc,
 )
 from grapevine.roles._salesman import SalesmanLift, salesman_lift
-from grapevine.roles._scores import ROLES, influencer_roles
+from grapevine.roles._scores import ROLES, TIE_BREAK, influencer_roles
 
 __all__ = [
     "ROLES",
+    "TIE_BREAK",
     "CascadeArrays",
     "EdgeProbabilities",
     "InfluencerRoles",

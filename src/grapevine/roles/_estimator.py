@@ -95,7 +95,7 @@ class InfluencerRoles:
         return self
 
     def top(self, role: str, k: int = 10) -> pd.DataFrame:
-        """The ``k`` best-ranked rows for ``role`` (ties by node order), with data.
+        """The ``k`` best-ranked rows for ``role`` (ties broken by ``*_order``), with data.
 
         Rows whose score is 0 because the data say nothing ("no data" /
         "not enough data") are left out, so fewer than ``k`` rows may come back.
@@ -106,8 +106,8 @@ class InfluencerRoles:
         check_number(k, "k", "InfluencerRoles.top", kind=numbers.Integral, low=1)
         s = self.scores_
         has = ~s[f"{role}_data"].str.startswith(("no data", "not enough data"))
-        cols = ["id", role, f"{role}_rank", f"{role}_reason", f"{role}_data"]
-        return s.loc[has, cols].sort_values(f"{role}_rank", kind="stable").head(int(k))
+        cols = ["id", role, f"{role}_rank", f"{role}_order", f"{role}_reason", f"{role}_data"]
+        return s.loc[has, cols].sort_values(f"{role}_order").head(int(k))
 
     def __repr__(self) -> str:
         return f"InfluencerRoles(random_state={self.random_state!r})"

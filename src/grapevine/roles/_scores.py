@@ -40,13 +40,17 @@ from grapevine.graph.centrality import (
 from grapevine.roles._learn import cascade_arrays
 from grapevine.roles._salesman import salesman_lift
 
-__all__ = ["EXACT_BETWEENNESS_UNDER", "ROLES", "influencer_roles"]
+__all__ = ["EXACT_BETWEENNESS_UNDER", "ROLES", "TIE_BREAK", "influencer_roles"]
 
 #: Graphs with fewer nodes than this get exact (Brandes) betweenness; larger ones sampling.
 EXACT_BETWEENNESS_UNDER = 2_000
 
 #: The three roles, in the order of the output columns.
 ROLES = ("connector", "maven", "salesman")
+
+#: The measure that breaks a tie on a role's score (larger first; then the id, smaller
+#: first): it gives the ``*_order`` columns, a strict order of everyone.
+TIE_BREAK = {"connector": "betweenness", "maven": "cascades", "salesman": "exposures"}
 
 _OWNER = "influencer_roles"
 
@@ -70,6 +74,24 @@ def _rank(score: np.ndarray) -> np.ndarray:
         return np.zeros(0, dtype=np.int64)
     ranks = pd.Series(score).rank(method="min", ascending=False)
     return np.asarray(ranks.to_numpy(dtype=np.float64), dtype=np.int64)
+
+
+def _id_order(ids: Sequence[Any] | np.ndarray) -> np.ndarray:
+    """Each id's position when the ids are sorted (numbers by value, else as text)."""
+    arr = np.asarray(ids)
+    if arr.dtype == object:
+        arr = np.asarray([str(x) for x in ids])
+    pos = np.empty(len(arr), dtype=np.int64)
+    pos[np.argsort(arr, kind="stable")] = np.arange(len(arr))
+    return pos
+
+
+def _order(score: np.ndarray, second: np.ndarray, id_pos: np.ndarray) -> np.ndarray:
+    """1, 2, ... n: by score, ties by ``second`` (larger first), then by id (smaller first)."""
+    order = np.lexsort((id_pos, -np.asarray(second, dtype=np.float64), -score))
+    out = np.empty(len(score), dtype=np.int64)
+    out[order] = np.arange(1, len(score) + 1)
+    return out
 
 
 def _undirected_view(graph: Graph) -> Graph:
@@ -232,9 +254,10 @@ def influencer_roles(
     DataFrame
         One row per node in ``graph.ids`` order: ``id``; ``connector``, ``maven``,
         ``salesman`` in [0, 1]; ``*_rank`` (1 is the top, ties share a rank);
-        ``*_reason`` (one line) and ``*_data`` (what the score rests on, or starting
-        with ``"no data"`` / ``"not enough data"``, when the score is 0); and the
-        inputs ``communities_reached``, ``betweenness``, ``kshell``, ``cascades``,
+        ``*_order`` (1, 2, ... n: ties on the score broken by :data:`TIE_BREAK`'s measure,
+        larger first, then by id); ``*_reason`` (one line) and ``*_data`` (what the score
+        rests on, or starting with ``"no data"`` / ``"not enough data"``, when the score
+        is 0); and the inputs ``communities_reached``, ``betweenness``, ``kshell``, ``cascades``,
         ``exposures``; the salesman's ``salesman_lift``, ``salesman_ci_low``,
         ``salesman_ci_high`` (matched) and ``salesman_naive_lift`` (all 0.0 where the
         data column says there is no estimate). No value is NaN.
@@ -331,6 +354,9 @@ def influencer_roles(
     out = pd.concat([out, extra.reset_index(drop=True)], axis=1)
     out["cascades"] = m_count
     out["exposures"] = s_count
+    id_pos = _id_order(graph.ids)
+    for role, score in zip(ROLES, (c_score, m_score, s_score), strict=True):
+        out[f"{role}_order"] = _order(score, out[TIE_BREAK[role]].to_numpy(), id_pos)
     out["salesman_lift"] = sales.lift
     out["salesman_ci_low"] = sales.low
     out["salesman_ci_high"] = sales.high

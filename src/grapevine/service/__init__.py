@@ -5,6 +5,7 @@ resource and the dashboard routes arrive with their issues; the foundation
 serves health and the store summary.
 """
 
+from grapevine.service._edge import server_options
 from grapevine.service.app import create_app
 
-__all__ = ["create_app"]
+__all__ = ["create_app", "server_options"]

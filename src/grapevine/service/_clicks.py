@@ -10,12 +10,21 @@ hundreds of clicks instead of one each.
 
 Durability
 ----------
-A click is durable once its batch commits. A crash of the process (SIGKILL, OOM) loses
-the clicks accepted but not yet committed: those answered in the last ``flush_interval``
-plus the time one batch takes to write, and never more than ``max_queue`` (when that many
-are waiting, the route waits for room, then writes its click itself before answering:
-backpressure, never a silent drop). A graceful stop (SIGTERM, Ctrl-C) drains the queue
-before the process exits.
+Two modes; the operator chooses (``grapevine serve --durable``, ``GRAPEVINE_DURABLE_CLICKS``).
+
+* **default**: the route answers as soon as its click is queued. A click is durable once its
+  batch commits, so a crash of the process (SIGKILL, OOM) loses the clicks accepted but not
+  yet committed: those answered in the last ``flush_interval``, plus those that arrived
+  while the previous batch was being written, and never more than ``max_queue`` (when that
+  many are waiting, the route waits for room, then writes its click itself before
+  answering: backpressure, never a silent drop). How many that is depends on the load and
+  on how fast the batches commit: ``benchmarks/crash_loss.py`` measures it.
+* **durable** (``durable=True``): the route still hands its click to the same group commit,
+  then waits for the commit of the batch that holds it before answering. Nothing
+  acknowledged is lost; the writer does not wait for ``flush_interval`` (the requests are
+  waiting): a batch is every click that arrived while the previous one was being written.
+
+A graceful stop (SIGTERM, Ctrl-C) drains the queue before the process exits.
 Each click carries its own idempotency key (``click:<writer id>-q<n>``), and the insert skips
 a key already stored, so retrying a batch whose commit outcome is unknown never doubles a
 click.
@@ -29,6 +38,8 @@ processes a conversion may miss a click answered by another worker less than one
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 import secrets
 import threading
@@ -36,7 +47,7 @@ import time
 from collections import deque
 from collections.abc import Sequence
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import lru_cache, partial
 from itertools import chain
 from typing import Any
 
@@ -213,6 +224,18 @@ def _sqlite_insert(n: int) -> str:
     )
 
 
+_PG_SMALL = 100  # up to this many rows, one multi-row INSERT: fewer round trips than COPY
+_PG_ROW = f"({', '.join(['%s'] * len(CLICK_COLUMNS))})"
+
+
+@lru_cache(maxsize=_PG_SMALL)
+def _pg_insert(n: int) -> str:
+    return (
+        f"INSERT INTO referral_events ({_COLUMNS}) VALUES {', '.join([_PG_ROW] * n)} "
+        "ON CONFLICT (campaign_id, idempotency_key) DO NOTHING"
+    )
+
+
 _PG_STAGE = (
     "CREATE TEMP TABLE IF NOT EXISTS stage_clicks (campaign_id BIGINT, kind TEXT, "
     "time DOUBLE PRECISION, code TEXT, referrer_id BIGINT, ip_hash TEXT, user_agent TEXT, "
@@ -229,9 +252,10 @@ def insert_clicks(conn: Connection, rows: Sequence[tuple[Any, ...]]) -> None:
 
     SQLite: multi-row ``INSERT ... VALUES (...), (...) ON CONFLICT DO NOTHING`` of up to 500
     rows a statement (``executemany`` would release and retake the GIL once per row, which
-    starves the writer while the event loop is busy). PostgreSQL: ``COPY``
-    into a temporary staging table, then one ``INSERT ... SELECT ... ON CONFLICT DO NOTHING``
-    (the staged write of :mod:`grapevine.store._write`).
+    starves the writer while the event loop is busy). PostgreSQL: up to 100 rows (the small
+    batches of durable mode), one multi-row ``INSERT``; more, ``COPY`` into a temporary
+    staging table, then one ``INSERT ... SELECT ... ON CONFLICT DO NOTHING`` (the staged
+    write of :mod:`grapevine.store._write`).
     """
     if not rows:
         return
@@ -240,6 +264,9 @@ def insert_clicks(conn: Connection, rows: Sequence[tuple[Any, ...]]) -> None:
             chunk = rows[start : start + _SQLITE_ROWS]
             flat = tuple(chain.from_iterable(chunk))
             conn.exec_driver_sql(_sqlite_insert(len(chunk)), flat)
+        return
+    if len(rows) <= _PG_SMALL:
+        conn.exec_driver_sql(_pg_insert(len(rows)), tuple(chain.from_iterable(rows)))
         return
     conn.exec_driver_sql(_PG_STAGE)
     raw: Any = conn.connection.driver_connection
@@ -266,14 +293,21 @@ class ClickWriter:
         writes the click itself with :meth:`write_now` before answering (backpressure).
     retry_interval : float, default 0.5
         Seconds between two attempts to write a batch the database refused.
+    durable : bool, default False
+        :meth:`record` returns only once the click is committed, and the writer writes as
+        soon as it is free instead of waiting ``flush_interval`` for more clicks.
+    commit_wait : float, default 5.0
+        Seconds :meth:`record` waits for the commit in durable mode before it gives up
+        (:class:`~grapevine.errors.StoreError`: the route answers 503).
 
     Notes
     -----
-    The largest loss on a crash is the clicks accepted and not yet committed: at most
-    ``max_queue``; when the writer keeps up, those of the last ``flush_interval`` plus one
-    batch's write time. The insert is ``INSERT ... ON CONFLICT (campaign_id,
-    idempotency_key) DO NOTHING`` (``executemany``; SQLAlchemy sends PostgreSQL multi-row
-    ``VALUES``), so a batch retried after an unknown commit outcome adds nothing twice.
+    The largest loss on a crash is the clicks accepted and not yet committed: none in
+    durable mode; otherwise at most ``max_queue``, and when the writer keeps up, those of
+    the last ``flush_interval`` plus those that arrived while the last batch was written
+    (measured by ``benchmarks/crash_loss.py``). The insert is ``INSERT ... ON CONFLICT
+    (campaign_id, idempotency_key) DO NOTHING``, so a batch retried after an unknown commit
+    outcome adds nothing twice.
     """
 
     def __init__(
@@ -284,6 +318,8 @@ class ClickWriter:
         max_batch: int = 2000,
         max_queue: int = 10_000,
         retry_interval: float = 0.5,
+        durable: bool = False,
+        commit_wait: float = 5.0,
     ) -> None:
         owner = "ClickWriter"
         if not flush_interval >= 0:
@@ -294,12 +330,21 @@ class ClickWriter:
             raise InvalidParameter("max_batch", owner, "an int in the range [1, inf)", max_batch)
         if not max_queue >= 1:
             raise InvalidParameter("max_queue", owner, "an int in the range [1, inf)", max_queue)
+        if not commit_wait > 0:
+            raise InvalidParameter(
+                "commit_wait", owner, "a float in the range (0, inf)", commit_wait
+            )
         self._engine = engine
         self.flush_interval = float(flush_interval)
         self.max_batch = int(max_batch)
         self.max_queue = int(max_queue)
         self.retry_interval = float(retry_interval)
+        self.durable = bool(durable)
+        self.commit_wait = float(commit_wait)
         self._pending: deque[tuple[Any, ...]] = deque()  # rows, oldest first
+        self._oldest = 0.0  # time.monotonic() when the oldest pending click was queued
+        # (sequence number, future) of the clicks whose requests wait for their commit
+        self._waiters: deque[tuple[int, asyncio.Future[None]]] = deque()
         self._id = f"click:{secrets.token_hex(6)}-"  # per writer: workers never collide
         self._direct = 0
         self._cond = threading.Condition()
@@ -351,6 +396,7 @@ class ClickWriter:
                     "click writer stopped with %d clicks not written",
                     self._submitted - self._committed,
                 )
+                self._settle(self._submitted, StoreError("the click writer stopped"))
             if self.waits or self.written_directly:
                 _log.warning(
                     "the click queue was full: %d clicks waited for room, %d were written by "
@@ -374,13 +420,25 @@ class ClickWriter:
         """Clicks accepted and not yet committed."""
         return self._submitted - self._committed
 
-    def submit(self, click: Click, *, wait: float = 0.0) -> bool:
+    def submit(
+        self,
+        click: Click,
+        *,
+        wait: float = 0.0,
+        committed: asyncio.Future[None] | None = None,
+    ) -> bool:
         """Queue a click for the next batch; False (nothing done) when the queue is full.
 
         ``wait`` seconds (blocking) are spent waiting for room first: a full queue means the
         writer is behind, and its next commit frees a whole batch of places. On False the
         caller applies backpressure: :meth:`write_now` the click before answering, or refuse
         the request. A click is never dropped silently.
+
+        ``committed``, a future of the caller's event loop, gets its result (None) when the
+        batch holding the click commits, or a :class:`~grapevine.errors.StoreError` when the
+        store refuses the click or the writer stops before writing it (it is set from the
+        writer thread with ``call_soon_threadsafe``). A batch the database cannot take is
+        retried meanwhile: the caller bounds its wait (:meth:`record`: ``commit_wait``).
 
         Raises
         ------
@@ -401,9 +459,45 @@ class ClickWriter:
                 self._cond.wait(left)
             self._submitted += 1
             self._pending.append(click.row(f"{self._id}q{self._submitted:x}"))
-            if len(self._pending) == 1 or len(self._pending) >= self.max_batch:
+            if committed is not None:
+                self._waiters.append((self._submitted, committed))
+            if len(self._pending) == 1:
+                self._oldest = time.monotonic()
+                self._cond.notify_all()
+            elif len(self._pending) >= self.max_batch:
                 self._cond.notify_all()
             return True
+
+    async def record(self, click: Click, *, room_wait: float = 2.0) -> None:
+        """Record the click of a request, as the mode says: queued, or queued and committed.
+
+        The default mode returns once the click is queued; durable mode once the batch
+        holding it has committed (at most ``commit_wait`` seconds). When the queue is full,
+        waits up to ``room_wait`` seconds (in a thread) for the writer's next commit to free
+        room, and if it is still full writes the click itself in its own transaction
+        (committed, in either mode).
+
+        Raises
+        ------
+        StoreError
+            The click is not known to be recorded: the writer is not running, the store
+            refused the click or its batch, or (durable) the commit took over
+            ``commit_wait`` seconds. It may still be committed later.
+        """
+        done = asyncio.get_running_loop().create_future() if self.durable else None
+        if not self.submit(click, committed=done) and not await run_in_threadpool(
+            partial(self.submit, click, wait=room_wait, committed=done)
+        ):
+            await run_in_threadpool(self.write_now, click)
+            return
+        if done is not None:
+            try:
+                async with asyncio.timeout(self.commit_wait):
+                    await done
+            except TimeoutError:
+                raise StoreError(
+                    f"the click was not committed within {self.commit_wait:g} s"
+                ) from None
 
     def write_now(self, click: Click) -> None:
         """Write one click in its own transaction (blocking): the queue-full path.
@@ -444,15 +538,36 @@ class ClickWriter:
         except (SQLAlchemyError, psycopg.Error) as exc:
             raise StoreError(f"cannot record {len(rows)} click(s): {exc}") from exc
 
-    def _write_one_by_one(self, rows: list[tuple[Any, ...]]) -> None:
-        for row in rows:
+    def _write_one_by_one(self, rows: list[tuple[Any, ...]]) -> dict[int, str]:
+        """Write each row in its own transaction; the rows the store refused, by index."""
+        refused: dict[int, str] = {}
+        for i, row in enumerate(rows):
             try:
                 self._write([row])
             except StoreError as exc:
                 if not isinstance(exc.__cause__, IntegrityError | psycopg.IntegrityError):
                     raise
                 self.rejected += 1
+                refused[i] = f"the store refused the click: {exc}"
                 _log.error("click %s refused by the store: %s", row[_KEY], exc)
+        return refused
+
+    def _settle(
+        self, upto: int, error: StoreError | None, refused: dict[int, str] | None = None
+    ) -> None:
+        """Answer the requests waiting on the clicks up to ``upto`` (sequence numbers):
+        committed, or ``error``; ``refused`` maps a sequence number to why the store refused
+        that click. Called with the lock held. A batch the database cannot take is retried
+        and its requests keep waiting, up to ``commit_wait``."""
+        by_loop: dict[asyncio.AbstractEventLoop, list[tuple[asyncio.Future[None], str | None]]]
+        by_loop = {}
+        while self._waiters and self._waiters[0][0] <= upto:
+            seq, future = self._waiters.popleft()
+            why = str(error) if error is not None else (refused or {}).get(seq)
+            by_loop.setdefault(future.get_loop(), []).append((future, why))
+        for loop, items in by_loop.items():
+            with contextlib.suppress(RuntimeError):  # a closed loop: nobody waits any more
+                loop.call_soon_threadsafe(_resolve, items)
 
     def _take(self) -> tuple[list[tuple[Any, ...]], int] | None:
         """The next batch and the sequence number of its last click; None when closed."""
@@ -461,7 +576,11 @@ class ClickWriter:
                 if self._closing:
                     return None
                 self._cond.wait()
-            deadline = time.monotonic() + self.flush_interval
+            # The oldest click's wait counts from when it was queued, not from now: a writer
+            # back from a long commit writes what is overdue at once. Durable mode never
+            # waits (the requests are waiting): a batch is what came in during the last one.
+            interval = 0.0 if self.durable else self.flush_interval
+            deadline = self._oldest + interval
             while len(self._pending) < self.max_batch and not self._urgent and not self._closing:
                 left = deadline - time.monotonic()
                 if left <= 0:
@@ -470,7 +589,9 @@ class ClickWriter:
             n = min(len(self._pending), self.max_batch)
             batch = [self._pending.popleft() for _ in range(n)]
             upto = self._submitted - len(self._pending)
-            if not self._pending:
+            if self._pending:  # queued before this batch was taken: overdue next time
+                self._oldest = time.monotonic() - interval
+            else:
                 self._urgent = False
             return batch, upto
 
@@ -481,12 +602,16 @@ class ClickWriter:
                 return
             batch, upto = taken
             attempt = 0
+            refused: dict[int, str] = {}
             while True:
                 try:
                     if attempt < 3:
                         self._write(batch)
                     else:  # one bad row must not hold the others back forever
-                        self._write_one_by_one(batch)
+                        first = upto - len(batch) + 1
+                        refused = {
+                            first + i: why for i, why in self._write_one_by_one(batch).items()
+                        }
                     break
                 except StoreError as exc:
                     attempt += 1
@@ -499,7 +624,20 @@ class ClickWriter:
                 self._committed = upto
                 self.written += len(batch)
                 self.batches += 1
+                if self._waiters:
+                    self._settle(upto, None, refused)
                 self._cond.notify_all()
+
+
+def _resolve(items: list[tuple[asyncio.Future[None], str | None]]) -> None:
+    # Runs in the event loop of the futures (call_soon_threadsafe from the writer thread).
+    for future, why in items:
+        if future.done():  # the request stopped waiting (commit_wait)
+            continue
+        if why is None:
+            future.set_result(None)
+        else:
+            future.set_exception(StoreError(why))
 
 
 async def clicks_committed(request: Request) -> None:

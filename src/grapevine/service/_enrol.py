@@ -15,6 +15,7 @@ from fastapi import HTTPException, status
 from sqlalchemy.orm import Session
 
 from grapevine import referrals as rf
+from grapevine._validation import text_problem
 from grapevine.errors import BadInput
 from grapevine.store import referrals_repo as repo
 from grapevine.store.models import Campaign
@@ -51,7 +52,16 @@ def enrol(
     device_id: str | None = None,
     payout_account: str | None = None,
 ) -> Enrolment:
-    """Enrol ``email`` in ``campaign`` (flushed, not committed) and give them a code."""
+    """Enrol ``email`` in ``campaign`` (flushed, not committed) and give them a code.
+
+    Every text must be storable (:func:`grapevine._validation.text_problem`: no NUL, no
+    unpaired surrogate), whichever route it came through: :class:`BadInput` naming it.
+    """
+    fields = {"email": email, "device_id": device_id, "payout_account": payout_account}
+    for name, value in fields.items():
+        problem = None if value is None else text_problem(value)
+        if problem is not None:
+            raise BadInput(problem, field=name)
     if "@" not in email:
         raise BadInput(f"not an e-mail address: {email!r}", field="email")
     normal = rf.normalize_email(email)

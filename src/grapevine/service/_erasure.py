@@ -37,7 +37,9 @@ def erase(
         handle = rf.normalize_email(ref)
         person = repo.find_person_in_tenant(session, tenant_id=tenant_id, handle=handle)
         logged = handle
-    elif ref.isdigit():
+    elif ref.isascii() and ref.isdigit():
+        if not 0 < int(ref) < 2**63:  # past the id columns: nobody (not a database error)
+            return None
         person = repo.find_person_in_tenant(session, tenant_id=tenant_id, person_id=int(ref))
         logged = ref
     else:

@@ -23,6 +23,7 @@ import math
 import re
 import threading
 import time
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -195,23 +196,41 @@ class RedisBuckets:
 
 
 class RateLimiter:
-    """The app's limits: one set of buckets per key, one per client IP (either may be off).
+    """The app's limits: one set of buckets per key, one per client IP (either may be off),
+    and any further named limits (``limits``: name to rate or None for off).
 
-    The buckets are in this process, or in Redis when ``redis_url`` is given.
+    The buckets are in this process, or in Redis when ``redis_url`` is given, except for the
+    names in ``local``, which always stay in the process: an async path that must not wait
+    on a network round trip (the ``/r/`` redirect) checks those.
     """
 
     def __init__(
-        self, *, per_key: Rate | None, per_ip: Rate | None, redis_url: str | None = None
+        self,
+        *,
+        per_key: Rate | None,
+        per_ip: Rate | None,
+        redis_url: str | None = None,
+        limits: Mapping[str, Rate | None] | None = None,
+        local: Collection[str] = (),
     ) -> None:
         def buckets(rate: Rate | None, name: str) -> Buckets | None:
             if rate is None:
                 return None
-            if redis_url:
+            if redis_url and name not in local:
                 return RedisBuckets(rate, url=redis_url, namespace=f"grapevine:rl:{name}")
             return MemoryBuckets(rate)
 
         self.per_key = buckets(per_key, "key")
         self.per_ip = buckets(per_ip, "ip")
+        self.named: dict[str, Buckets | None] = {
+            name: buckets(rate, name) for name, rate in (limits or {}).items()
+        }
+
+    def check(self, name: str, key: str) -> float:
+        """0.0 when ``key`` may go on under the limit ``name`` (off or unknown: always), else
+        the seconds to wait."""
+        got = self.named.get(name)
+        return 0.0 if got is None else got.take(key)
 
     def check_key(self, prefix: str) -> float:
         """0.0 when the key ``prefix`` may go on, else the seconds to wait."""

@@ -30,7 +30,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from grapevine import referrals as rf
-from grapevine._validation import check_choice, check_number
+from grapevine._validation import MONEY, TIME, check_choice, check_number
 from grapevine.errors import BadInput, GrapevineError, InvalidParameter
 from grapevine.service._enrol import keyed_hash
 from grapevine.store import referrals_repo as repo
@@ -370,6 +370,8 @@ def update_rewards(session: Session, campaign: Campaign, now: float) -> None:
             review[row.event_key] = f"{row.level} risk: {'; '.join(row.reasons) or 'no signal'}"
     ledger: list[rf.LedgerEvent] = []
     for e in repo.ledger_events(session, campaign_id=campaign.id):
+        if not (TIME.contains(e.time) and (e.value is None or MONEY.contains(e.value))):
+            continue  # stored before the API checked its domains: it earns nothing
         item = rf.LedgerEvent(
             key=e.idempotency_key,
             kind=e.kind,

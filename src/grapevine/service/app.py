@@ -7,24 +7,26 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 from fastapi import Depends, FastAPI, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
 
 from grapevine import __version__
 from grapevine.config import Settings, get_settings
-from grapevine.errors import (
-    BadInput,
-    GrapevineError,
-    InvalidParameter,
-    InvalidSignature,
-    UnknownPerson,
-)
 from grapevine.referrals import ReplayCache
 from grapevine.service._auth import AUTH_RESPONSES
 from grapevine.service._bodylimit import BodyLimit
 from grapevine.service._clicks import ClickWriter, LinkCache, clicks_committed
+from grapevine.service._edge import PublicOrigin
+from grapevine.service._errors import install_error_handlers
+from grapevine.service._headers import SecurityHeaders
 from grapevine.service._ratelimit import RateLimiter, parse_rate
-from grapevine.service.deps import AdminKey, SessionDep, StoreDep, ip_rate_limit
+from grapevine.service.deps import (
+    AdminKey,
+    SessionDep,
+    StoreDep,
+    ip_rate_limit,
+    page_rate_limit,
+)
 from grapevine.service.routers import (
     campaigns,
     events,
@@ -33,20 +35,13 @@ from grapevine.service.routers import (
     persons,
     redirects,
     review,
+    webhook_secrets,
     webhooks,
 )
 from grapevine.store import Store
 from grapevine.store import referrals_repo as repo
 
 __all__ = ["create_app"]
-
-
-def _status(exc: GrapevineError) -> int:
-    if isinstance(exc, InvalidSignature):
-        return 400
-    if isinstance(exc, BadInput | InvalidParameter):
-        return 422
-    return 404 if isinstance(exc, UnknownPerson) else 500
 
 
 def create_app(settings: Settings | None = None, *, store: Store | None = None) -> FastAPI:
@@ -67,6 +62,7 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None) 
             flush_interval=settings.click_flush_ms / 1000.0,
             max_batch=settings.click_max_batch,
             max_queue=settings.click_max_queue,
+            durable=settings.durable_clicks,
         ).start()
         try:
             yield
@@ -75,7 +71,16 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None) 
             if owned:
                 app.state.store.close()
 
-    app = FastAPI(title="Grapevine", version=__version__, lifespan=lifespan)
+    # /docs is served below from the package's own copy of Swagger UI (no CDN, no inline
+    # script); ReDoc and the OAuth2 redirect page, which would load or inline scripts, are off.
+    app = FastAPI(
+        title="Grapevine",
+        version=__version__,
+        lifespan=lifespan,
+        docs_url=None,
+        redoc_url=None,
+        swagger_ui_oauth2_redirect_url=None,
+    )
     app.state.settings = settings
     # In-process: several workers need a shared replay store (see docs/referrals.md).
     app.state.replay_cache = ReplayCache()
@@ -84,25 +89,51 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None) 
         per_key=parse_rate(settings.rate_limit_per_key),
         per_ip=parse_rate(settings.rate_limit_per_ip),
         redis_url=settings.redis_url,
+        limits={
+            "redirect_ip": parse_rate(settings.rate_limit_redirect_per_ip),
+            "redirect_code": parse_rate(settings.rate_limit_redirect_per_code),
+            "pages_ip": parse_rate(settings.rate_limit_pages_per_ip),
+            "pages_token": parse_rate(settings.rate_limit_pages_per_token),
+        },
+        local=("redirect_ip", "redirect_code"),  # the async redirect never waits on Redis
     )
 
-    @app.exception_handler(GrapevineError)
-    async def _domain_error(_request: Request, exc: GrapevineError) -> JSONResponse:
-        body: dict[str, Any] = {"error": type(exc).__name__, "detail": str(exc)}
-        if isinstance(exc, InvalidSignature):
-            body["reason"] = exc.reason
-        return JSONResponse(body, status_code=_status(exc))
+    # One error shape for every answer (service/_errors.py), declared in /openapi.json.
+    install_error_handlers(app)
 
     app.mount("/static", StaticFiles(directory=str(pages.STATIC_DIR)), name="static")
-    limited = (campaigns, events, webhooks, keys, persons, review)  # the per-IP bucket
-    for module in (campaigns, redirects, events, webhooks, pages, keys, persons, review):
+    limited = (campaigns, events, webhooks, keys, persons, review, webhook_secrets)  # per IP
+    for module in (
+        campaigns,
+        redirects,
+        events,
+        webhooks,
+        pages,
+        keys,
+        persons,
+        review,
+        webhook_secrets,
+    ):
         # Routes that read clicks first wait for the clicks accepted before them.
         waits = [] if module is redirects else [Depends(clicks_committed)]
         limits = [Depends(ip_rate_limit)] if module in limited else []
+        if module is pages:  # per address and per page token
+            limits = [Depends(page_rate_limit)]
         app.include_router(module.router, dependencies=[*limits, *waits])
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
-    # GET|HEAD /r/{code} answered before FastAPI's routing (the route documents it).
+    # Host (and, with GRAPEVINE_PUBLIC_URL, the scheme) from the settings, never the client.
+    app.add_middleware(PublicOrigin, settings=settings)
+    app.add_middleware(SecurityHeaders, https=settings.public_origin().startswith("https:"))
+    # GET|HEAD /r/{code} answered before FastAPI's routing (the route documents it); its
+    # answers carry the security headers themselves.
     app.add_middleware(redirects.LinkFastPath)
+
+    @app.get("/docs", include_in_schema=False)
+    def swagger_ui(request: Request) -> HTMLResponse:
+        """The API's interactive docs, from the package's copy of Swagger UI."""
+        return pages.templates.TemplateResponse(
+            request, "docs.html", {"title": f"{app.title} API", "openapi_url": app.openapi_url}
+        )
 
     @app.get("/health")
     def health() -> dict[str, str]:

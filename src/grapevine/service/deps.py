@@ -31,6 +31,7 @@ __all__ = [
     "SettingsDep",
     "StoreDep",
     "ip_rate_limit",
+    "page_rate_limit",
 ]
 
 
@@ -80,6 +81,22 @@ def ip_rate_limit(request: Request) -> None:
     wait = limiter.check_ip(client_ip(request))
     if wait > 0:
         raise retry_after(wait, "client address")
+
+
+def page_rate_limit(request: Request) -> None:
+    """The buckets of the pages router: per client IP (``GRAPEVINE_RATE_LIMIT_PAGES_PER_IP``)
+    and, on ``/p/{token}...``, per page token (``GRAPEVINE_RATE_LIMIT_PAGES_PER_TOKEN``), so
+    that neither one address nor many can flood a page or its share beacons. 429 with
+    Retry-After when either is empty; the route (a beacon's event) does not run."""
+    limiter: RateLimiter = request.app.state.rate_limiter
+    wait = limiter.check("pages_ip", client_ip(request))
+    if wait > 0:
+        raise retry_after(wait, "client address")
+    token = request.path_params.get("token")
+    if token is not None:
+        wait = limiter.check("pages_token", str(token)[:160])  # a real token is ~40 chars
+        if wait > 0:
+            raise retry_after(wait, "page")
 
 
 SettingsDep = Annotated[Settings, Depends(_settings)]

@@ -6,6 +6,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from grapevine.service._domains import EventTime, JsonObject, Money, Text
+
 __all__ = [
     "CampaignCreate",
     "CampaignPublic",
@@ -28,6 +30,9 @@ __all__ = [
     "ReviewPublic",
     "RewardPublic",
     "RewardTotal",
+    "WebhookSecretCreated",
+    "WebhookSecretPublic",
+    "WebhookSecretRotate",
 ]
 
 
@@ -36,20 +41,26 @@ class CampaignCreate(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    name: str = Field(min_length=1, max_length=255)
-    goal: str | None = None
-    offer: dict[str, Any] | None = Field(
+    name: Text = Field(min_length=1, max_length=255)
+    goal: Text | None = Field(default=None, max_length=1000)
+    offer: JsonObject | None = Field(
         default=None, description="Offer.from_dict JSON: referrer, friend, tiers, budget..."
     )
-    destinations: list[str] = Field(
-        min_length=1, description="Allowlisted absolute http(s) URLs; the first is the default."
+    destinations: list[Text] = Field(
+        min_length=1,
+        max_length=100,
+        description="Allowlisted absolute http(s) URLs; the first is the default.",
     )
     window_days: float | None = Field(
-        default=None, gt=0, le=400, description="Attribution window (default: the setting)."
+        default=None,
+        gt=0,
+        le=400,
+        allow_inf_nan=False,
+        description="Attribution window (default: the setting).",
     )
     attribution: Literal["last", "first"] = "last"
-    budget: float | None = Field(default=None, ge=0)
-    currency: str | None = Field(default=None, min_length=3, max_length=3)
+    budget: Money | None = None
+    currency: Text | None = Field(default=None, min_length=3, max_length=3)
 
 
 class CampaignPublic(BaseModel):
@@ -69,9 +80,9 @@ class ParticipantCreate(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    email: str = Field(min_length=3, max_length=320)
-    device_id: str | None = Field(default=None, max_length=512)
-    payout_account: str | None = Field(default=None, max_length=512)
+    email: Text = Field(min_length=3, max_length=320)
+    device_id: Text | None = Field(default=None, max_length=512)
+    payout_account: Text | None = Field(default=None, max_length=512)
 
 
 class ParticipantPublic(BaseModel):
@@ -84,21 +95,30 @@ class ParticipantPublic(BaseModel):
 
 
 class EventBody(BaseModel):
-    """A conversion event, from the merchant's backend or a signed webhook."""
+    """A conversion event, from the merchant's backend or a signed webhook.
+
+    Every text refuses NUL and unpaired surrogates; ``value`` is an amount of 0 to 10^12;
+    ``time`` is Unix seconds inside the campaign's time range (by default 2000-01-01 to
+    2100-01-01, UTC; never outside 1900-2099). A value outside is a 422 naming the field.
+    """
 
     model_config = ConfigDict(extra="forbid")
 
     kind: Literal["signup", "purchase", "refund"]
-    idempotency_key: str = Field(min_length=1, max_length=200)
-    email: str | None = Field(default=None, max_length=320)
-    visitor_id: str | None = Field(
+    idempotency_key: Text = Field(min_length=1, max_length=200)
+    email: Text | None = Field(default=None, max_length=320)
+    visitor_id: Text | None = Field(
         default=None, max_length=64, description="The attribution cookie (gv_vid) of the visitor."
     )
-    coupon_code: str | None = Field(default=None, max_length=64)
-    order_id: str | None = Field(default=None, max_length=255)
-    value: float | None = Field(default=None, ge=0)
-    currency: str | None = Field(default=None, min_length=3, max_length=3)
-    time: float | None = Field(default=None, description="Unix seconds (default: now).")
+    coupon_code: Text | None = Field(default=None, max_length=64)
+    order_id: Text | None = Field(default=None, max_length=255)
+    value: Money | None = None
+    currency: Text | None = Field(default=None, min_length=3, max_length=3)
+    time: EventTime | None = Field(
+        default=None,
+        description="Unix seconds, UTC (default: now); years 2000-2099 unless "
+        "the campaign's rules.event_time_range says otherwise.",
+    )
 
 
 class EventCreate(EventBody):
@@ -197,6 +217,11 @@ class CampaignStats(BaseModel):
         description="Count and amount of the campaign's rewards by status (pending, granted, "
         "held, void, clawed_back...)."
     )
+    excluded_events: dict[str, int] = Field(
+        default_factory=dict,
+        description="Stored events left out of every figure, counted by reason (a time "
+        "outside 1900-2099, stored before the API checked times).",
+    )
 
 
 class KeyCreate(BaseModel):
@@ -205,7 +230,7 @@ class KeyCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     role: Literal["admin", "read", "ingest"]
-    name: str | None = Field(default=None, max_length=255)
+    name: Text | None = Field(default=None, max_length=255)
 
 
 class KeyPublic(BaseModel):
@@ -251,7 +276,7 @@ class ReviewCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     outcome: Literal["approve", "reject"]
-    note: str | None = Field(default=None, max_length=1000)
+    note: Text | None = Field(default=None, max_length=1000)
 
 
 class ReviewPublic(BaseModel):
@@ -264,3 +289,42 @@ class ReviewPublic(BaseModel):
     reasons: list[str]
     replayed: bool = Field(description="True when the same outcome had been given before.")
     rewards: list[RewardPublic]
+
+
+class WebhookSecretRotate(BaseModel):
+    """A rotation of the caller's tenant's webhook secret of one kind."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    kind: Literal["grapevine", "stripe"]
+    secret: str | None = Field(
+        default=None,
+        min_length=16,
+        max_length=255,
+        description="The new secret: required for stripe (the endpoint's whsec_...); for "
+        "grapevine a random one is drawn when omitted.",
+    )
+    overlap: str | float = Field(
+        default="24h",
+        description="How long the secrets replaced keep verifying: seconds, or 90s, 30m, "
+        "24h, 2d (at most 30d); 0 stops them at once.",
+    )
+
+
+class WebhookSecretPublic(BaseModel):
+    """A webhook secret as listings show it: its last four characters, never the secret."""
+
+    id: int
+    kind: str
+    hint: str
+    created_at: float
+    expires_at: float | None
+    active: bool
+    created_by: str | None
+
+
+class WebhookSecretCreated(WebhookSecretPublic):
+    secret: str = Field(description="The new secret: shown this once only.")
+    previous_expire_at: float = Field(
+        description="When the secrets replaced stop verifying (the end of the overlap)."
+    )

@@ -2,30 +2,104 @@
 
 from __future__ import annotations
 
+import os
+import re
+from os import PathLike
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event, inspect
-from sqlalchemy.engine import make_url
+from sqlalchemy import Engine, create_engine, event, inspect, text
+from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError, OperationalError
 
-from grapevine.errors import SchemaOutOfDate, StoreError
+from grapevine.errors import SchemaOutOfDate, StoreError, StoreNotFound
 
-__all__ = ["HEAD_REVISION", "current_revision", "make_engine", "migrate"]
+__all__ = [
+    "HEAD_REVISION",
+    "current_revision",
+    "database_url",
+    "make_engine",
+    "migrate",
+    "require_store",
+]
 
-HEAD_REVISION = "0006"
+HEAD_REVISION = "0008"
 _MIGRATIONS = Path(__file__).parent / "migrations"
+
+
+_SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.\-]*://")
+
+
+def database_url(value: str | PathLike[str]) -> str:
+    """A database URL for ``value``: a URL as it is, a file path as the SQLite URL of that file.
+
+    Anything without ``scheme://`` in front is a path (``~`` is expanded).
+
+    Examples
+    --------
+    >>> database_url("shop.db")
+    'sqlite:///shop.db'
+    >>> database_url("/data/gv.db")
+    'sqlite:////data/gv.db'
+    >>> database_url("postgresql://gv@db.internal/gv")
+    'postgresql://gv@db.internal/gv'
+    """
+    text_value = os.fspath(value)
+    if _SCHEME.match(text_value) or not text_value.strip():
+        return text_value
+    return "sqlite:///" + os.path.expanduser(text_value)
+
+
+def _parse(url: str) -> URL:
+    try:
+        return make_url(url)
+    except (ArgumentError, ValueError) as exc:  # ValueError: a port that is not a number
+        raise StoreError(
+            f"not a database URL: {url!r}; give a SQLite file path (shop.db), "
+            "sqlite:///shop.db or postgresql://user@host/database"
+        ) from exc
+
+
+def require_store(url: str | PathLike[str]) -> None:
+    """Raise :class:`StoreNotFound` unless a Grapevine store is at ``url``; create nothing.
+
+    A SQLite store must be an existing file (an in-memory database passes); a PostgreSQL
+    database must be reachable and hold Grapevine's schema (its ``alembic_version`` table).
+    Commands that only read call this first, so a mistyped path is reported instead of
+    silently becoming a new, empty store.
+    """
+    parsed = _parse(database_url(url))
+    if parsed.get_backend_name() == "sqlite":
+        path = parsed.database
+        if path in (None, "", ":memory:"):
+            return
+        assert path is not None
+        if Path(path).is_dir():
+            raise StoreNotFound(path, "a folder, not a SQLite file")
+        if not Path(path).is_file():
+            raise StoreNotFound(path, "the file does not exist")
+        return
+    engine = make_engine(parsed.render_as_string(hide_password=False))
+    try:
+        with engine.connect() as conn:
+            found = inspect(conn).has_table("alembic_version")
+    except OperationalError as exc:
+        raise StoreError(f"cannot open {engine.url!r}: {exc.orig}") from exc
+    finally:
+        engine.dispose()
+    if not found:
+        raise StoreNotFound(
+            parsed.render_as_string(hide_password=True), "the database holds no Grapevine schema"
+        )
 
 
 def make_engine(url: str, **kwargs: Any) -> Engine:
     """An engine for ``url``: SQLite gets WAL, foreign keys and a busy timeout.
 
-    A ``postgresql://`` URL is read as ``postgresql+psycopg://`` (psycopg 3).
+    A ``postgresql://`` URL is read as ``postgresql+psycopg://`` (psycopg 3); a plain file
+    path is a SQLite file (see :func:`database_url`).
     """
-    try:
-        parsed = make_url(url)
-    except ArgumentError as exc:
-        raise StoreError(f"not a database URL: {url!r}") from exc
+    parsed = _parse(database_url(url))
     if parsed.drivername in ("postgresql", "postgres"):
         parsed = parsed.set(drivername="postgresql+psycopg")
     if parsed.get_backend_name() == "sqlite":
@@ -57,8 +131,25 @@ def _alembic_config(engine: Engine) -> Any:
     return cfg
 
 
+def _stored_revision(engine: Engine) -> str | None:
+    """The revision in ``alembic_version`` read with plain SQL (None: no such table)."""
+    try:
+        with engine.connect() as conn:
+            if not inspect(conn).has_table("alembic_version"):
+                return None
+            return conn.execute(text("SELECT version_num FROM alembic_version")).scalar()
+    except OperationalError as exc:
+        raise StoreError(f"cannot open {engine.url!r}: {exc.orig}") from exc
+
+
 def migrate(engine: Engine, revision: str = "head") -> None:
-    """Bring the schema up to ``revision`` (Alembic ``upgrade``)."""
+    """Bring the schema up to ``revision`` (Alembic ``upgrade``).
+
+    A store already at :data:`HEAD_REVISION` is left alone without loading Alembic
+    (which costs about 0.2 s of imports, on every command that opens the store).
+    """
+    if revision == "head" and _stored_revision(engine) == HEAD_REVISION:
+        return
     from alembic import command
 
     cfg = _alembic_config(engine)

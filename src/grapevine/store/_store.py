@@ -2,29 +2,35 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
+import os
+import socket
+import sys
 import time as _time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import numpy as np
-import pandas as pd
 from sqlalchemy import Engine, func, insert, select, text, update
 from sqlalchemy.exc import SQLAlchemyError
 
 from grapevine._validation import check_choice
 from grapevine._vocabulary import INTERACTION_KINDS, TIE_KINDS
-from grapevine.connectors import Batch
-from grapevine.connectors._records import POST_COLUMNS
 from grapevine.errors import BadInput, GrapevineError, StoreError
-from grapevine.store._engine import check_schema, make_engine, migrate
-from grapevine.store._write import WriteResult, write_batch
+from grapevine.store._engine import check_schema, make_engine, migrate, require_store
 from grapevine.store.models import ImportRun, Person, Post, Tie
 
 if TYPE_CHECKING:  # pragma: no cover
+    import pandas as pd
+
+    from grapevine.connectors import Batch
     from grapevine.graph import Graph
+    from grapevine.store._write import WriteResult
+
+# numpy, pandas and the bulk writer load with the first import or table export, so that
+# commands that only open the store (campaign list, info) start without them.
 
 __all__ = ["ImportReport", "Store"]
 
@@ -46,6 +52,28 @@ class ImportReport:
         return self.rows_read / self.seconds if self.seconds > 0 else float("nan")
 
 
+_HOST = socket.gethostname()
+
+
+def _alive(pid: int) -> bool:
+    """Whether process ``pid`` runs on this host (a zombie does not count)."""
+    if pid == os.getpid():
+        return True
+    if sys.platform == "win32":  # pragma: no cover - the heartbeat decides there
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's process
+        return True
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return True
+    return stat.rpartition(")")[2].split()[:1] != ["Z"]
+
+
 def _sha256(path: Path) -> str | None:
     try:
         h = hashlib.sha256()
@@ -63,23 +91,34 @@ class Store:
     Parameters
     ----------
     url : str, optional
-        SQLAlchemy URL; the settings' ``database_url`` when omitted
-        (``GRAPEVINE_DATABASE_URL``, default ``sqlite:///grapevine.db``).
+        SQLAlchemy URL, or the path of a SQLite file; the settings' ``database_url`` when
+        omitted (``GRAPEVINE_DATABASE_URL``, default ``sqlite:///grapevine.db``).
     migrate : bool
         Bring the schema to the current revision on open (default). With
         False, an out-of-date schema raises :class:`SchemaOutOfDate`.
+    create : bool
+        Create the store when there is none (default). With False, a missing SQLite file
+        or a database without Grapevine's schema raises :class:`StoreNotFound` and nothing
+        is created: what commands that only read use.
     engine : Engine, optional
         Use this engine instead of making one (tests, connection sharing).
     """
 
     def __init__(
-        self, url: str | None = None, *, migrate: bool = True, engine: Engine | None = None
+        self,
+        url: str | None = None,
+        *,
+        migrate: bool = True,
+        engine: Engine | None = None,
+        create: bool = True,
     ) -> None:
         if engine is None:
             if url is None:
                 from grapevine.config import get_settings
 
                 url = get_settings().database_url
+            if not create:
+                require_store(url)
             engine = make_engine(url)
         self.engine = engine
         if migrate:
@@ -108,6 +147,8 @@ class Store:
     # ------------------------------------------------------------------ writing
     def write(self, batch: Batch) -> WriteResult:
         """Write one batch in its own transaction."""
+        from grapevine.store._write import write_batch
+
         try:
             with self.engine.begin() as conn:
                 return write_batch(conn, batch)
@@ -131,6 +172,7 @@ class Store:
         The run is recorded in ``import_runs`` with its outcome either way.
         """
         started = _time.time()
+        self.mark_interrupted_runs(now=started)
         path = Path(source)
         digest = _sha256(path) if path.is_file() else None
         with self.engine.begin() as conn:
@@ -144,6 +186,9 @@ class Store:
                     status="running",
                     rows_read=0,
                     rows_new=0,
+                    host=_HOST,
+                    pid=os.getpid(),
+                    heartbeat_at=started,
                 )
                 .returning(ImportRun.id)
             ).scalar_one()
@@ -153,11 +198,8 @@ class Store:
         status, message = "failed", None
         try:
             for batch in batches:
-                result = self.write(batch)
-                report.rows_read += batch.rows
+                result = self._write_progress(batch, run_id, report)
                 report.batches += 1
-                for k, v in result.new.items():
-                    report.new[k] = report.new.get(k, 0) + v
                 report.notes.extend(batch.notes)
                 if on_batch is not None:
                     on_batch(batch, result)
@@ -166,7 +208,7 @@ class Store:
             message = str(exc)
             raise
         except BaseException as exc:  # interrupted: say so in the run record
-            message = f"interrupted: {type(exc).__name__}"
+            status, message = "interrupted", f"interrupted: {type(exc).__name__}"
             raise
         finally:
             report.seconds = _time.time() - started
@@ -184,9 +226,88 @@ class Store:
                 )
         return report
 
+    def _write_progress(self, batch: Batch, run_id: int, report: ImportReport) -> WriteResult:
+        """Write one batch and, in the same transaction, the run's counts and heartbeat: a
+        killed import leaves a run row that counts exactly the batches committed."""
+        from grapevine.store._write import write_batch
+
+        try:
+            with self.engine.begin() as conn:
+                result = write_batch(conn, batch)
+                rows_read = report.rows_read + batch.rows
+                new = {k: report.new.get(k, 0) + v for k, v in result.new.items()}
+                conn.execute(
+                    update(ImportRun)
+                    .where(ImportRun.id == run_id)
+                    .values(
+                        rows_read=rows_read,
+                        rows_new=sum({**report.new, **new}.values()),
+                        heartbeat_at=_time.time(),
+                    )
+                )
+        except GrapevineError:
+            raise
+        except (SQLAlchemyError, OSError, ValueError) as exc:  # driver errors (COPY) included
+            raise StoreError(f"writing a batch failed: {exc}") from exc
+        report.rows_read = rows_read
+        report.new.update(new)
+        return result
+
+    def mark_interrupted_runs(
+        self, *, stale_seconds: float | None = None, now: float | None = None
+    ) -> int:
+        """Mark ``running`` import runs whose importer is gone as ``interrupted``; how many.
+
+        A run is gone when it was started on this host by a process that no longer exists
+        (or is a zombie), or when its last sign of life (its start, then each committed
+        batch) is older than ``stale_seconds`` (the settings' ``import_stale_seconds``,
+        600 s). Rows of a killed import are whole batches (each is one transaction), and the
+        run's ``rows_read`` counts exactly them. Called before every import and by
+        :meth:`summary`; an import still going that was marked (no batch for longer than
+        the limit) writes its real outcome when it ends.
+        """
+        if stale_seconds is None:
+            from grapevine.config import get_settings
+
+            stale_seconds = get_settings().import_stale_seconds
+        now = _time.time() if now is None else now
+        with self.engine.begin() as conn:
+            running = conn.execute(
+                select(
+                    ImportRun.id,
+                    ImportRun.host,
+                    ImportRun.pid,
+                    ImportRun.heartbeat_at,
+                    ImportRun.started_at,
+                ).where(ImportRun.status == "running")
+            ).all()
+            marked = 0
+            for run_id, host, pid, beat, started in running:
+                last = beat if beat is not None else started
+                if host == _HOST and pid is not None and not _alive(int(pid)):
+                    why = f"the importing process (pid {pid} on {host}) is gone"
+                elif now - last > stale_seconds:
+                    why = f"no sign of life for {now - last:,.0f} s (limit {stale_seconds:g} s)"
+                else:
+                    continue
+                marked += conn.execute(
+                    update(ImportRun)
+                    .where(ImportRun.id == run_id, ImportRun.status == "running")
+                    .values(
+                        status="interrupted",
+                        finished_at=now,
+                        message=f"interrupted: {why}; the batches committed before it stay",
+                    )
+                ).rowcount
+        return marked
+
     # ------------------------------------------------------------------ reading
     def summary(self) -> dict[str, Any]:
-        """What the store holds: counts per platform and kind, time spans, import runs."""
+        """What the store holds: counts per platform and kind, time spans, import runs
+        (runs whose importer is gone are marked interrupted first, when the database can be
+        written)."""
+        with contextlib.suppress(SQLAlchemyError):  # read-only: show the rows as they are
+            self.mark_interrupted_runs()
         with self.engine.connect() as conn:
             persons = conn.execute(
                 select(Person.platform, func.count())
@@ -230,6 +351,7 @@ class Store:
                     ImportRun.rows_read,
                     ImportRun.rows_new,
                     ImportRun.finished_at,
+                    ImportRun.message,
                 )
                 .order_by(ImportRun.id.desc())
                 .limit(10)
@@ -262,8 +384,9 @@ class Store:
                     "rows_read": r,
                     "rows_new": n,
                     "finished_at": t,
+                    "message": m,
                 }
-                for s, f, st, r, n, t in runs
+                for s, f, st, r, n, t, m in runs
             ],
         }
 
@@ -274,6 +397,9 @@ class Store:
 
         A condition with an empty clause only binds its parameter (for IN lists).
         """
+        import numpy as np
+        import pandas as pd
+
         where = [clause for clause, value in conditions.values() if value is not None and clause]
         params = {name: value for name, (_, value) in conditions.items() if value is not None}
         if where:
@@ -309,6 +435,8 @@ class Store:
 
     def posts(self, *, platform: str | None = None, cascade: str | None = None) -> pd.DataFrame:
         """Posts as a table with the author's handle (``author``) in place of its id."""
+        from grapevine.connectors._records import POST_COLUMNS
+
         columns = ["platform", *POST_COLUMNS[:1], "author", *POST_COLUMNS[2:8]]
         return self._table(
             "SELECT p.platform, p.external_id, a.handle, p.time, p.text, p.language, p.url, "
@@ -336,6 +464,8 @@ class Store:
         so that arcs point the way influence travels: from the retweeted to the
         retweeter.
         """
+        import numpy as np
+
         from grapevine.graph import Graph
 
         frame = self.ties(platform=platform, kinds=kinds)

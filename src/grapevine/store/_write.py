@@ -20,7 +20,7 @@ import pandas as pd
 from sqlalchemy import Connection, text
 
 from grapevine.connectors import Batch
-from grapevine.connectors._records import PERSON_COLUMNS, POST_COLUMNS, TIE_COLUMNS
+from grapevine.connectors._records import PERSON_COLUMNS, POST_COLUMNS, TIE_COLUMNS, check_batch
 from grapevine.errors import StoreError
 
 __all__ = ["WriteResult", "write_batch"]
@@ -127,7 +127,13 @@ def _dedupe(frame: pd.DataFrame | None, key: list[str]) -> pd.DataFrame | None:
 
 
 def write_batch(conn: Connection, batch: Batch) -> WriteResult:
-    """Write one validated batch inside the caller's transaction; return the new-row counts."""
+    """Write one validated batch inside the caller's transaction; return the new-row counts.
+
+    :func:`grapevine.connectors._records.check_batch` runs first, whatever made the batch: a
+    value outside its domain (a time past 2099, a NUL) is a :class:`BadInput` before any row
+    is written.
+    """
+    check_batch(batch)
     result = WriteResult()
     pg = conn.dialect.name == "postgresql"
     as_json = "CAST(attributes AS JSON)" if pg else "attributes"

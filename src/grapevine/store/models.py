@@ -33,6 +33,7 @@ from sqlalchemy import (
     func,
     literal,
 )
+from sqlalchemy import text as sql_text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from grapevine._vocabulary import POST_COUNTERS, REFERRAL_KINDS, TIE_KINDS
@@ -55,6 +56,7 @@ __all__ = [
     "Reward",
     "Tenant",
     "Tie",
+    "WebhookSecret",
 ]
 
 
@@ -185,6 +187,29 @@ class ApiKey(Base):
     revoked_at: Mapped[float | None] = mapped_column(Float)
 
 
+class WebhookSecret(Base):
+    """A tenant's webhook signing secret: ``grapevine`` (``X-Grapevine-Signature`` of
+    ``POST /webhooks/{campaign_id}``) or ``stripe`` (a Stripe endpoint's ``whsec_...``).
+
+    ``sealed`` is the secret encrypted under ``GRAPEVINE_SECRETS_KEY`` (``store/_secretbox.py``;
+    an HMAC needs the secret itself, so it cannot be hashed). A secret verifies from
+    ``created_at`` until ``expires_at`` (None: current); rotating sets the old ones' expiry
+    to the end of the overlap window.
+    """
+
+    __tablename__ = "webhook_secrets"
+    __table_args__ = (Index("ix_webhook_secrets_tenant_kind", "tenant_id", "kind"),)
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    tenant_id: Mapped[int] = mapped_column(ForeignKey("tenants.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(16))
+    sealed: Mapped[str] = mapped_column(Text)
+    hint: Mapped[str] = mapped_column(String(16))  # the last 4 characters, for listings
+    created_at: Mapped[float] = mapped_column(Float)
+    expires_at: Mapped[float | None] = mapped_column(Float)
+    created_by: Mapped[str | None] = mapped_column(String(255))
+
+
 class Erasure(Base):
     """One GDPR erasure: whose (a keyed hash of the reference), when, by which key, what."""
 
@@ -226,6 +251,15 @@ class ReferralEvent(Base):
         Index("ix_referral_events_campaign_kind_time", "campaign_id", "kind", "time"),
         Index("ix_referral_events_campaign_visitor", "campaign_id", "visitor_id"),
         Index("ix_referral_events_campaign_order", "campaign_id", "order_id"),
+        # One refund per order (revision 0008): a repeated refund is answered with the first.
+        Index(
+            "ux_referral_events_one_refund",
+            "campaign_id",
+            "order_id",
+            unique=True,
+            sqlite_where=sql_text("kind = 'refund' AND order_id IS NOT NULL"),
+            postgresql_where=sql_text("kind = 'refund' AND order_id IS NOT NULL"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(Id, primary_key=True)
@@ -312,10 +346,15 @@ class ImportRun(Base):
     sha256: Mapped[str | None] = mapped_column(String(64))
     started_at: Mapped[float] = mapped_column(Float)
     finished_at: Mapped[float | None] = mapped_column(Float)
-    status: Mapped[str] = mapped_column(String(16))  # running, done, failed
+    status: Mapped[str] = mapped_column(String(16))  # running, done, failed, interrupted
     rows_read: Mapped[int] = mapped_column(BigInteger, default=0)
     rows_new: Mapped[int] = mapped_column(BigInteger, default=0)
     message: Mapped[str | None] = mapped_column(Text)
+    # Who runs it and when it last showed life: a ``running`` row whose process is gone (same
+    # host, pid not alive) or whose heartbeat is older than the stale limit is interrupted.
+    host: Mapped[str | None] = mapped_column(String(255))
+    pid: Mapped[int | None] = mapped_column(BigInteger)
+    heartbeat_at: Mapped[float | None] = mapped_column(Float)
 
 
 from grapevine.store import listening_models as _listening_models  # noqa: E402, F401

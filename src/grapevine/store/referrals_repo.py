@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import Select, delete, exists, func, or_, select, update
 from sqlalchemy.orm import Session
 
+from grapevine._validation import MONEY, TIME
 from grapevine.store.models import (
     Campaign,
     Erasure,
@@ -40,6 +41,7 @@ __all__ = [
     "add_code",
     "add_event",
     "campaign_events",
+    "campaign_record",
     "campaign_stats",
     "code_exists",
     "code_for",
@@ -135,6 +137,26 @@ def list_campaigns(session: Session, *, tenant_id: int) -> Sequence[Campaign]:
     return session.scalars(
         select(Campaign).where(Campaign.tenant_id == tenant_id).order_by(Campaign.id)
     ).all()
+
+
+def campaign_record(campaign: Campaign) -> dict[str, Any]:
+    """The campaign as plain values: the fields of ``GET /api/campaigns/{id}``.
+
+    ``destinations``, ``window_days`` and ``attribution`` come out of the stored rules
+    (``attribution`` defaults to ``"last"``).
+    """
+    rules = campaign.rules or {}
+    return {
+        "id": campaign.id,
+        "name": campaign.name,
+        "goal": campaign.goal,
+        "offer": campaign.offer,
+        "destinations": list(rules.get("destinations", [])),
+        "window_days": float(rules["window_days"]),
+        "attribution": str(rules.get("attribution", "last")),
+        "budget": campaign.budget,
+        "currency": campaign.currency,
+    }
 
 
 def participant_count(session: Session, *, campaign_id: int) -> int:
@@ -430,7 +452,14 @@ def campaign_stats(session: Session, *, campaign_id: int) -> dict[str, Any]:
 
     from grapevine.cascades import k_factor, viral_cycle_time
 
-    rows = campaign_events(session, campaign_id=campaign_id)
+    rows = []
+    excluded: dict[str, int] = {}
+    for row in campaign_events(session, campaign_id=campaign_id):
+        if TIME.contains(row[4]):
+            rows.append(row)
+        else:  # stored before the API checked times: left out, and counted with the reason
+            reason = f"time outside {TIME.expected}"
+            excluded[reason] = excluded.get(reason, 0) + 1
     traffic = {"browser": 0, "bot": 0, "preview": 0}
     counts = {"signup": 0, "purchase": 0, "refund": 0}
     referred = 0
@@ -464,6 +493,8 @@ def campaign_stats(session: Session, *, campaign_id: int) -> dict[str, Any]:
             ReferralEvent.referrer_id.is_not(None),
             ReferralEvent.kind.in_(tuple(step)),
             (ReferralEvent.kind != "click") | (ReferralEvent.traffic == "browser"),
+            ReferralEvent.time >= TIME.low,
+            ReferralEvent.time < TIME.high,
         )
         .group_by(ReferralEvent.channel, ReferralEvent.kind)
     ).all():
@@ -471,7 +502,11 @@ def campaign_stats(session: Session, *, campaign_id: int) -> dict[str, Any]:
         steps[step[kind]] += int(n)
     totals = session.execute(
         select(Reward.status, func.count(), func.sum(Reward.amount))
-        .where(Reward.campaign_id == campaign_id)
+        .where(
+            Reward.campaign_id == campaign_id,
+            Reward.amount >= MONEY.low,
+            Reward.amount <= MONEY.high,
+        )
         .group_by(Reward.status)
         .order_by(Reward.status)
     ).all()
@@ -491,6 +526,7 @@ def campaign_stats(session: Session, *, campaign_id: int) -> dict[str, Any]:
         "participants": participant_count(session, campaign_id=campaign_id),
         "channels": dict(sorted(funnel.items())),
         **loop,
+        "excluded_events": excluded,
         "rewards": {
             str(status): {"count": int(n), "amount": round(float(total or 0.0), 2)}
             for status, n, total in totals

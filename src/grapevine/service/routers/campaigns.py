@@ -66,18 +66,7 @@ def window_seconds(campaign: Campaign) -> float:
 
 
 def campaign_public(campaign: Campaign) -> CampaignPublic:
-    rules = campaign.rules or {}
-    return CampaignPublic(
-        id=campaign.id,
-        name=campaign.name,
-        goal=campaign.goal,
-        offer=campaign.offer,
-        destinations=list(rules.get("destinations", [])),
-        window_days=float(rules["window_days"]),
-        attribution=str(rules.get("attribution", "last")),
-        budget=campaign.budget,
-        currency=campaign.currency,
-    )
+    return CampaignPublic(**repo.campaign_record(campaign))
 
 
 def validate_campaign(body: CampaignCreate) -> None:

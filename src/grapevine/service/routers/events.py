@@ -9,6 +9,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from grapevine import referrals as rf
+from grapevine._validation import EVENT_TIME, TIME, Domain
 from grapevine.config import Settings
 from grapevine.errors import BadInput
 from grapevine.service import _risk
@@ -20,7 +21,7 @@ from grapevine.service.schemas import EventBody, EventCreate, EventPublic, Rewar
 from grapevine.store import referrals_repo as repo
 from grapevine.store.models import Campaign, ReferralEvent
 
-__all__ = ["REPLAY_HEADER", "record_event", "router", "salt_of"]
+__all__ = ["EVENT_TIME_RULE", "REPLAY_HEADER", "event_times", "record_event", "router", "salt_of"]
 
 router = APIRouter(prefix="/api/events", tags=["events"], responses=AUTH_RESPONSES)
 
@@ -127,7 +128,12 @@ def record_event(
     review threshold its rewards wait in the review queue.
 
     A key seen before returns the first result and changes nothing, also when two deliveries
-    race (the unique index decides; the loser reads the winner's row).
+    race (the unique index decides; the loser reads the winner's row). A refund is idempotent
+    on its order as well: a second refund of an order, under any key, returns the first
+    refund (``replayed``) and changes nothing (a partial unique index decides races).
+
+    ``time`` must lie in the campaign's time range (:func:`event_times`), else
+    :class:`BadInput` naming ``time``.
     """
     key = body.idempotency_key
     found = repo.find_event(session, campaign_id=campaign.id, idempotency_key=key)
@@ -135,12 +141,18 @@ def record_event(
         return _render(session, found), True
     now = time.time()
     when = now if body.time is None else body.time
+    problem = event_times(campaign).problem(when)
+    if problem is not None:
+        raise BadInput(problem, field="time")
     if body.kind == "refund":
         if not body.order_id:
             raise BadInput("a refund needs the order_id of its purchase", field="order_id")
         purchase = repo.purchase_for_order(session, campaign_id=campaign.id, order_id=body.order_id)
         if purchase is None:
             raise BadInput(f"no purchase with order_id {body.order_id!r}", field="order_id")
+        earlier = repo.refund_of_order(session, campaign_id=campaign.id, order_id=body.order_id)
+        if earlier is not None:  # refunded already (another key): one refund per order
+            return _render(session, earlier), True
         person: int | None = purchase.person_id
         referrer, code, channel = purchase.referrer_id, purchase.code, purchase.channel
         value = body.value if body.value is not None else purchase.value
@@ -174,10 +186,35 @@ def record_event(
     except IntegrityError:
         session.rollback()
         found = repo.find_event(session, campaign_id=campaign.id, idempotency_key=key)
+        if found is None and body.kind == "refund" and body.order_id:
+            found = repo.refund_of_order(session, campaign_id=campaign.id, order_id=body.order_id)
         if found is None:
             raise
         return _render(session, found), True
     return _render(session, event), False
+
+
+EVENT_TIME_RULE = "event_time_range"
+"""The ``Campaign.rules`` key of a campaign's own event time range: ``[earliest, latest)``."""
+
+
+def event_times(campaign: Campaign) -> Domain:
+    """The times a campaign's events may have: ``rules.event_time_range`` (``[earliest,
+    latest)`` in Unix seconds, inside years 1900-2099) or by default years 2000-2099.
+
+    A malformed range is a :class:`BadInput` naming ``rules.event_time_range``.
+    """
+    given = (campaign.rules or {}).get(EVENT_TIME_RULE)
+    if given is None:
+        return EVENT_TIME
+    ok = isinstance(given, list | tuple) and len(given) == 2
+    ok = ok and all(TIME.contains(v) or v == TIME.high for v in given) and given[0] < given[1]
+    if not ok:
+        raise BadInput(
+            f"must be [earliest, latest) Unix seconds inside {TIME.expected}; got {given!r}",
+            field=f"rules.{EVENT_TIME_RULE}",
+        )
+    return TIME.within(float(given[0]), float(given[1]), note="the campaign's time range")
 
 
 def salt_of(settings: Settings) -> str | None:

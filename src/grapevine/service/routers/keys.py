@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, HTTPException, status
+from typing import Annotated
+
+from fastapi import APIRouter, HTTPException, Path, status
 
 from grapevine.service._auth import AUTH_RESPONSES
+from grapevine.service._domains import Text
 from grapevine.service.deps import AdminKey, SessionDep
 from grapevine.service.schemas import KeyCreate, KeyCreated, KeyPublic
 from grapevine.store import tenants_repo
@@ -45,7 +48,9 @@ def create_key(body: KeyCreate, session: SessionDep, key: AdminKey) -> KeyCreate
 
 
 @router.delete("/{prefix}")
-def revoke_key(prefix: str, session: SessionDep, key: AdminKey) -> KeyPublic:
+def revoke_key(
+    prefix: Annotated[Text, Path(max_length=64)], session: SessionDep, key: AdminKey
+) -> KeyPublic:
     """Revoke a key of the caller's tenant (it answers 401 from now on); 404 for a prefix
     that is not one of the tenant's keys. Revoking the calling key itself is allowed."""
     row = tenants_repo.revoke_key(session, prefix=prefix, tenant_id=key.tenant_id)

@@ -25,6 +25,7 @@ from fastapi.templating import Jinja2Templates
 
 from grapevine import referrals as rf
 from grapevine.errors import BadInput, GrapevineError, LinkExpired
+from grapevine.service._auth import LIMIT_RESPONSES
 from grapevine.service._enrol import enrol
 from grapevine.service.deps import IpSaltDep, SessionDep, SettingsDep
 from grapevine.store import participant_repo, referrals_repo
@@ -35,7 +36,7 @@ __all__ = ["STATIC_DIR", "TEMPLATES_DIR", "offer_text", "page_url", "router"]
 STATIC_DIR = resources.files("grapevine.service") / "static"
 TEMPLATES_DIR = resources.files("grapevine.service") / "templates"
 
-router = APIRouter(tags=["pages"])
+router = APIRouter(tags=["pages"], responses=LIMIT_RESPONSES)  # deps.page_rate_limit
 templates = Jinja2Templates(directory=str(TEMPLATES_DIR))
 
 #: How the page names each channel.
@@ -79,7 +80,8 @@ def offer_text(offer: dict[str, Any] | None, currency: str | None) -> str:
 
 
 def page_url(request: Request, token: str) -> str:
-    """The absolute URL of a participant page."""
+    """The absolute URL of a participant page, on the public origin (the request's Host is
+    replaced by :class:`grapevine.service._edge.PublicOrigin`)."""
     return str(request.url_for("participant_page", token=token))
 
 
@@ -132,8 +134,9 @@ def _context(request: Request, token: str, view: ParticipantView) -> dict[str, A
         "view": view,
         "now": time.time(),
         "money": _money(view.currency),
-        "stats_url": str(request.url_for("participant_stats", token=token)),
-        "share_url": str(request.url_for("participant_share", token=token)),
+        # Paths, not URLs: the page's own origin answers them (and its CSP allows only it).
+        "stats_url": request.url_for("participant_stats", token=token).path,
+        "share_url": request.url_for("participant_share", token=token).path,
     }
 
 

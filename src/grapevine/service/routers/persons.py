@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, HTTPException, status
+from typing import Annotated
+
+from fastapi import APIRouter, HTTPException, Path, status
 
 from grapevine.service._auth import AUTH_RESPONSES
+from grapevine.service._domains import Text
 from grapevine.service._erasure import erase
 from grapevine.service.deps import AdminKey, SessionDep, SettingsDep
 from grapevine.service.schemas import ErasurePublic
@@ -16,7 +19,10 @@ router = APIRouter(prefix="/api/persons", tags=["persons"], responses=AUTH_RESPO
 
 @router.delete("/{ref}")
 def erase_person(
-    ref: str, session: SessionDep, settings: SettingsDep, key: AdminKey
+    ref: Annotated[Text, Path(max_length=320)],
+    session: SessionDep,
+    settings: SettingsDep,
+    key: AdminKey,
 ) -> ErasurePublic:
     """Erase the person ``ref`` (an e-mail address, or a person id) from the tenant's
     referral data: e-mail, IP hashes, user agents, visitor ids, device and payout hashes go;

@@ -9,10 +9,11 @@ commit; the durability window is stated in :mod:`grapevine.service._clicks`).
 from __future__ import annotations
 
 import json
+import math
 import re
 import secrets
 import time
-from functools import lru_cache, partial
+from functools import lru_cache
 from typing import Any, NamedTuple
 from urllib.parse import parse_qsl, quote
 
@@ -25,7 +26,11 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from grapevine import referrals as rf
 from grapevine.config import Settings
 from grapevine.errors import BadInput, StoreError
+from grapevine.service._auth import LIMIT_RESPONSES
 from grapevine.service._clicks import Click, ClickWriter, LinkCache
+from grapevine.service._errors import error_body
+from grapevine.service._headers import security_headers
+from grapevine.service._ratelimit import RateLimiter
 
 __all__ = ["VISITOR_COOKIE", "LinkAnswer", "LinkFastPath", "answer_link", "router"]
 
@@ -39,6 +44,7 @@ _NOT_FOUND = "unknown referral code"
 _NO_SALT = "referral links are not configured: set GRAPEVINE_IP_SALT (a random secret)"
 _ROOM_WAIT = 2.0  # seconds a redirect waits for room in a full click queue
 _URL_SAFE = ":/%#?=@[]!$&'()*+,;"  # what starlette's RedirectResponse leaves unquoted
+_PLAIN, _SECURE = security_headers(), security_headers(https=True)  # Referrer-Policy included
 
 
 @lru_cache(maxsize=65_536)
@@ -54,6 +60,10 @@ def _traffic(method: str, user_agent: str | None) -> str:
     return rf.classify_request(method, user_agent).kind
 
 
+def _public_https(settings: Settings) -> bool:
+    return settings.public_url is not None and settings.public_url.startswith("https:")
+
+
 def _cookie(visitor: str, max_age: int, secure: bool) -> str:
     # The visitor id is [A-Za-z0-9_-]: no quoting needed (what http.cookies would do, slower).
     return f"{VISITOR_COOKIE}={visitor}; HttpOnly; Max-Age={max_age}; Path=/; SameSite=lax" + (
@@ -61,12 +71,18 @@ def _cookie(visitor: str, max_age: int, secure: bool) -> str:
     )
 
 
-def _error(status_code: int, detail: str, *, retry: bool = False) -> LinkAnswer:
-    body = json.dumps({"detail": detail}).encode()
+def _error(status_code: int, detail: str, *, retry: int = 0) -> LinkAnswer:
+    body = json.dumps(error_body(status_code, detail)).encode()  # the API's one error shape
     headers = [(b"content-type", b"application/json"), (b"content-length", b"%d" % len(body))]
     if retry:
-        headers.append((b"retry-after", b"1"))
+        headers.append((b"retry-after", b"%d" % retry))
     return LinkAnswer(status_code, headers, body)
+
+
+def _limited(wait: float, what: str) -> LinkAnswer:
+    # As grapevine.service._auth.retry_after: whole seconds, at least 1.
+    detail = f"rate limit of this {what} reached: retry in {wait:.2f} s"
+    return _error(status.HTTP_429_TOO_MANY_REQUESTS, detail, retry=max(1, math.ceil(wait)))
 
 
 class LinkAnswer(NamedTuple):
@@ -91,16 +107,55 @@ async def answer_link(
 ) -> LinkAnswer:
     """Resolve ``code``, hand its click to the writer and build the redirect.
 
-    ``state`` is the app's state (settings, link cache, click writer). Shared by the route
-    and :class:`LinkFastPath`, so both answer byte for byte alike.
+    ``state`` is the app's state (settings, link cache, click writer, rate limiter). Shared
+    by the route and :class:`LinkFastPath`, so both answer byte for byte alike; the answer
+    carries the security headers already (the fast path runs outside
+    :class:`~grapevine.service._headers.SecurityHeaders`, which then adds nothing).
     """
+    https = https or _public_https(state.settings)
+    answer = await _answer(
+        state,
+        method=method,
+        code=code,
+        to=to,
+        channel=channel,
+        user_agent=user_agent,
+        visitor=visitor,
+        client_host=client_host,
+        https=https,
+    )
+    answer.headers.extend(_SECURE if https else _PLAIN)
+    return answer
+
+
+async def _answer(
+    state: Any,
+    *,
+    method: str,
+    code: str,
+    to: str | None,
+    channel: str | None = None,
+    user_agent: str | None,
+    visitor: str | None,
+    client_host: str | None,
+    https: bool,
+) -> LinkAnswer:
     settings: Settings = state.settings
     if settings.ip_salt is None or not settings.ip_salt.get_secret_value():
         return _error(503, _NO_SALT)
+    # In-process token buckets (GRAPEVINE_RATE_LIMIT_REDIRECT_PER_IP / _PER_CODE): a dict
+    # lookup and a little arithmetic, no I/O, so the fast path stays fast.
+    limiter: RateLimiter = state.rate_limiter
+    wait = limiter.check("redirect_ip", client_host or "unknown")
+    if wait > 0:
+        return _limited(wait, "client address")
     try:
         normal = rf.normalize_code(code)
     except BadInput:
         return _error(404, _NOT_FOUND)
+    wait = limiter.check("redirect_code", normal)
+    if wait > 0:
+        return _limited(wait, "referral code")
     cache: LinkCache = state.link_cache
     link = cache.get(normal)
     if link is None:
@@ -124,14 +179,10 @@ async def answer_link(
     )
     writer: ClickWriter = state.click_writer
     try:
-        # Queue full: wait (in a thread) for the writer's next commit to free room, and
-        # only then, if still full, write the click before answering.
-        if not writer.submit(click) and not await run_in_threadpool(
-            partial(writer.submit, click, wait=_ROOM_WAIT)
-        ):
-            await run_in_threadpool(writer.write_now, click)
+        # Queued (default) or committed (durable); a full queue applies backpressure.
+        await writer.record(click, room_wait=_ROOM_WAIT)
     except StoreError:
-        return _error(503, "the click cannot be recorded right now; try again", retry=True)
+        return _error(503, "the click cannot be recorded right now; try again", retry=1)
     target = (
         link.default_target
         if to is None
@@ -141,7 +192,6 @@ async def answer_link(
         (b"location", quote(target, safe=_URL_SAFE).encode("latin-1")),
         (b"content-length", b"0"),
         (b"cache-control", b"no-store"),
-        (b"referrer-policy", b"no-referrer"),
         (b"set-cookie", _cookie(visitor, int(link.window_seconds), https).encode("latin-1")),
     ]
     return LinkAnswer(status.HTTP_307_TEMPORARY_REDIRECT, headers, b"")
@@ -152,7 +202,7 @@ async def answer_link(
     response_class=RedirectResponse,
     operation_id="head_referral_link",
     status_code=status.HTTP_307_TEMPORARY_REDIRECT,
-    responses={404: {"description": "Unknown or disabled code"}},
+    responses={404: {"description": "Unknown or disabled code"}, **LIMIT_RESPONSES},
 )
 @router.get(
     "/r/{code}",
@@ -162,6 +212,7 @@ async def answer_link(
     responses={
         404: {"description": "Unknown or disabled code"},
         503: {"description": "Referral links not configured, or clicks cannot be recorded"},
+        **LIMIT_RESPONSES,
     },
 )
 async def follow_link(
@@ -174,8 +225,9 @@ async def follow_link(
     was shared on (one of :data:`grapevine.referrals.CHANNELS`; anything else is ignored).
     Every other query parameter is ignored. HEAD requests and link-preview or bot user
     agents are recorded as clicks with their ``traffic`` class, never as human clicks. The
-    click is committed within the group-commit window (``GRAPEVINE_CLICK_FLUSH_MS``), not
-    before the answer.
+    click is committed in a group commit: after the answer by default (a crash can lose the
+    clicks not yet committed), before it with ``GRAPEVINE_DURABLE_CLICKS`` (a 503 when the
+    commit fails or takes over 5 s).
     """
     answer = await answer_link(
         request.app.state,

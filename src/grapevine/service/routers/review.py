@@ -8,6 +8,7 @@ from fastapi import APIRouter, HTTPException, Path, Response
 
 from grapevine.service import _risk
 from grapevine.service._auth import AUTH_RESPONSES
+from grapevine.service._domains import Text
 from grapevine.service.deps import AdminKey, ReadKey, SessionDep
 from grapevine.service.routers.campaigns import load_campaign
 from grapevine.service.routers.events import REPLAY_HEADER, event_rewards
@@ -19,7 +20,7 @@ router = APIRouter(prefix="/api/campaigns", tags=["review"], responses=AUTH_RESP
 
 CampaignId = Annotated[int, Path(ge=1, le=2**63 - 1, description="The campaign's id.")]
 """A campaign id that fits the id columns (a larger one would fail in the database)."""
-EventKey = Annotated[str, Path(min_length=1, max_length=255, description="The event's key.")]
+EventKey = Annotated[Text, Path(min_length=1, max_length=255, description="The event's key.")]
 
 
 @router.get("/{campaign_id}/review")
