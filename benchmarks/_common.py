@@ -23,6 +23,8 @@ __all__ = [
     "BENCH_DIR",
     "PROJECT_ROOT",
     "RESULTS_DIR",
+    "busy_note",
+    "command_line",
     "data_dir",
     "data_file",
     "facts_markdown",
@@ -213,6 +215,31 @@ def machine_facts(
         facts.append(("packages", ", ".join(versions)))
     facts.extend(extra)
     return facts
+
+
+def busy_note(consequence: str) -> str:
+    """A paragraph saying the machine was shared and what that does, or ``""`` when it was not.
+
+    The machine counts as shared when the 1-minute load average exceeds the usable cores;
+    ``consequence`` (no final stop) says which figures of the report that moves.
+    """
+    load = os.getloadavg()[0]
+    cores = len(os.sched_getaffinity(0))
+    if load <= cores:
+        return ""
+    return (
+        f"\nThe machine was shared while this ran (load average {load:.1f} on {cores} "
+        f"cores): {consequence}.\n"
+    )
+
+
+def command_line(script: str, argv: Sequence[str] | None) -> str:
+    """The command that reproduces a report: ``python benchmarks/<script>`` and its arguments.
+
+    ``argv`` is what the script's ``main`` was given, ``None`` for the process's own arguments.
+    """
+    args = sys.argv[1:] if argv is None else argv
+    return " ".join(["python", f"benchmarks/{script}", *args])
 
 
 def facts_markdown(facts: Sequence[tuple[str, str]]) -> str:

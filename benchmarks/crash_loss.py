@@ -41,10 +41,10 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-import httpx
-
 from _common import (
     RESULTS_DIR,
+    busy_note,
+    command_line,
     facts_markdown,
     fmt_int,
     machine_facts,
@@ -53,12 +53,11 @@ from _common import (
     write_report,
 )
 from redirect_load import (
-    BROWSER,
     DEFAULT_PG,
+    SERVER_PACKAGES,
     Database,
-    api_headers,
+    checked_hot_link,
     free_port,
-    hot_link,
     parse_wrk,
     start_server,
     wrk_command,
@@ -115,11 +114,7 @@ def one_kill(
     try:
         proc = start_server(db.url, port, 1, env, log_path, extra)
         try:
-            cid, code = hot_link(f"http://127.0.0.1:{port}", api_headers(db.url))
-            url = f"http://127.0.0.1:{port}/r/{code}"
-            check = httpx.get(url, headers={"User-Agent": BROWSER}, timeout=10)
-            if check.status_code != 307:
-                raise RuntimeError(f"{url} answered {check.status_code}: {check.text}")
+            cid, url = checked_hot_link(port, db.url)
             wrk = subprocess.Popen(
                 wrk_command(url, threads=args.threads, connections=args.connections, duration=600),
                 stdout=subprocess.PIPE,
@@ -222,7 +217,7 @@ def render(kills: list[Kill], args: argparse.Namespace, env: dict[str, str], com
         align="llrrrrrrrrr",
     )
     facts = machine_facts(
-        packages=("fastapi", "starlette", "uvicorn", "sqlalchemy", "psycopg"),
+        packages=SERVER_PACKAGES,
         extra=[
             (
                 "wrk",
@@ -317,18 +312,8 @@ def main(argv: list[str] | None = None) -> int:
                         flush=True,
                     )
                     kills.append(k)
-    command = "python benchmarks/crash_loss.py " + " ".join(
-        argv if argv is not None else sys.argv[1:]
-    )
-    text = render(kills, args, env, command.strip())
-    load = os.getloadavg()[0]
-    cores = len(os.sched_getaffinity(0))
-    if load > cores:
-        text += (
-            f"\nThe machine was shared while this ran (load average {load:.1f} on {cores} "
-            "cores): the rates, and with them the loss of the default mode, vary from run "
-            "to run.\n"
-        )
+    text = render(kills, args, env, command_line("crash_loss.py", argv))
+    text += busy_note("the rates, and with them the loss of the default mode, vary from run to run")
     if args.note:
         text += f"\n{args.note}\n"
     write_report(args.out, text)

@@ -40,7 +40,14 @@ from typing import Any
 import httpx
 from sqlalchemy.orm import Session
 
-from _common import RESULTS_DIR, facts_markdown, machine_facts, markdown_table
+from _common import (
+    RESULTS_DIR,
+    command_line,
+    facts_markdown,
+    machine_facts,
+    markdown_table,
+    write_report,
+)
 from grapevine.config import Settings
 from grapevine.service import create_app
 from grapevine.service._ratelimit import MemoryBuckets, Rate
@@ -208,12 +215,12 @@ def main(argv: list[str] | None = None) -> int:
         rows,
         align="lrrrr",
     )
-    command = "python benchmarks/edge_overhead.py " + " ".join(argv or sys.argv[1:])
+    command = command_line("edge_overhead.py", argv)
     facts = machine_facts(
         packages=("fastapi", "starlette", "sqlalchemy"),
         extra=[
             ("rounds", f"{args.rounds} × {args.requests:,} redirects per configuration"),
-            ("command", command.strip()),
+            ("command", command),
         ],
     )
     note = f"\n{args.note}\n" if args.note else ""
@@ -235,10 +242,7 @@ Machine and versions:
 
 {facts_markdown(facts)}
 """
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(text, encoding="utf-8")
-    print(text)
-    print(f"(written to {args.out})")
+    write_report(args.out, text)
     return 0
 
 

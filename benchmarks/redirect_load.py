@@ -50,11 +50,22 @@ import sqlalchemy as sa
 from sqlalchemy.engine import make_url
 from sqlalchemy.pool import NullPool
 
-from _common import RESULTS_DIR, facts_markdown, fmt_int, machine_facts, markdown_table
+from _common import (
+    RESULTS_DIR,
+    busy_note,
+    command_line,
+    facts_markdown,
+    fmt_int,
+    machine_facts,
+    markdown_table,
+    write_report,
+)
 
 BROWSER = "Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0"
 DEFAULT_PG = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 ALLOW = ["https://shop.example/welcome"]
+#: The versions that make a timing of ``grapevine serve`` comparable.
+SERVER_PACKAGES = ("fastapi", "starlette", "uvicorn", "sqlalchemy", "psycopg")
 
 
 @dataclass
@@ -273,6 +284,19 @@ def hot_link(base: str, headers: dict[str, str]) -> tuple[int, str]:
         return cid, str(p.json()["code"])
 
 
+def checked_hot_link(port: int, db_url: str) -> tuple[int, str]:
+    """A hot link on the server at ``port``: its campaign id and URL, after one click on it.
+
+    The click answers 307 or the run stops here; it is one click in the store.
+    """
+    cid, code = hot_link(f"http://127.0.0.1:{port}", api_headers(db_url))
+    url = f"http://127.0.0.1:{port}/r/{code}"
+    check = httpx.get(url, headers={"User-Agent": BROWSER}, timeout=10)
+    if check.status_code != 307:
+        raise RuntimeError(f"{url} answered {check.status_code}: {check.text}")
+    return cid, url
+
+
 def bench_grapevine(
     backend: str,
     mode: str,
@@ -295,11 +319,7 @@ def bench_grapevine(
         log_path = tmp / f"serve-{backend}-{mode}-{workers}.log"
         proc = start_server(db.url, port, workers, env, log_path, extra)
         try:
-            cid, code = hot_link(f"http://127.0.0.1:{port}", api_headers(db.url))
-            url = f"http://127.0.0.1:{port}/r/{code}"
-            check = httpx.get(url, headers={"User-Agent": BROWSER}, timeout=10)
-            if check.status_code != 307:
-                raise RuntimeError(f"{url} answered {check.status_code}: {check.text}")
+            cid, url = checked_hot_link(port, db.url)
             result = run_wrk(
                 url, threads=args.threads, connections=args.connections, duration=args.duration
             )
@@ -419,7 +439,7 @@ def render(rows: list[Row], args: argparse.Namespace, command: str) -> str:
         align="llllrrrrrrll",
     )
     facts = machine_facts(
-        packages=("fastapi", "starlette", "uvicorn", "sqlalchemy", "psycopg"),
+        packages=SERVER_PACKAGES,
         extra=[
             (
                 "wrk",
@@ -501,24 +521,14 @@ def main(argv: list[str] | None = None) -> int:
             for w in workers:
                 print(f"nginx: {w} worker(s)...", flush=True)
                 rows.append(bench_nginx(w, args, tmp))
-    command = "python benchmarks/redirect_load.py " + " ".join(
-        argv if argv is not None else sys.argv[1:]
+    text = render(rows, args, command_line("redirect_load.py", argv))
+    text += busy_note(
+        "the tail latencies (p99) move by an order of magnitude from run to run"
+        + ("" if args.no_nginx else ", and nginx's own p99 shows the noise floor")
     )
-    text = render(rows, args, command.strip())
-    load = os.getloadavg()[0]
-    cores = len(os.sched_getaffinity(0))
-    if load > cores:
-        text += (
-            f"\nThe machine was shared while this ran (load average {load:.1f} on {cores} "
-            "cores): the tail latencies (p99) move by an order of magnitude from run to run"
-            + (".\n" if args.no_nginx else ", and nginx's own p99 shows the noise floor.\n")
-        )
     if args.note:
         text += f"\n{args.note}\n"
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(text, encoding="utf-8")
-    print(text)
-    print(f"(written to {args.out})")
+    write_report(args.out, text)
     return 0 if all(r.check.startswith(("ok", "—")) for r in rows) else 1
 
 

@@ -23,6 +23,7 @@ import os
 import sys
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from functools import cache
 from pathlib import Path
 
@@ -142,17 +143,24 @@ def _with_search_path(url: str, schema: str) -> str:
     return parsed.set(query=query).render_as_string(hide_password=False)
 
 
-@pytest.fixture
-def postgres_schema_url(postgres_admin: sa.Engine) -> Iterator[str]:
-    """A URL whose connections work in a fresh schema, dropped after the test."""
+@contextmanager
+def postgres_schema(admin: sa.Engine) -> Iterator[str]:
+    """A URL whose connections work in a fresh schema, dropped when the block ends."""
     schema = f"gv_test_{uuid.uuid4().hex[:12]}"
-    with postgres_admin.begin() as conn:
+    with admin.begin() as conn:
         conn.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
     try:
         yield _with_search_path(postgres_url(), schema)
     finally:
-        with postgres_admin.begin() as conn:
+        with admin.begin() as conn:
             conn.execute(sa.text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
+
+
+@pytest.fixture
+def postgres_schema_url(postgres_admin: sa.Engine) -> Iterator[str]:
+    """A URL whose connections work in a fresh schema, dropped after the test."""
+    with postgres_schema(postgres_admin) as url:
+        yield url
 
 
 BACKENDS = ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]

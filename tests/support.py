@@ -66,12 +66,13 @@ def describe(exc: BaseException | None) -> str:
     return "no exception" if exc is None else f"{type(exc).__name__}: {str(exc)[:300]}"
 
 
-def api_key(store_or_url: object, tenant: str = "acme", role: str = "admin") -> str:
-    """A fresh API key (the whole ``gv_...`` token) of ``tenant`` with ``role``.
+@contextmanager
+def _tenant_session(store_or_url: object, tenant: str) -> Iterator[tuple[Any, int]]:
+    """A session on ``store_or_url`` and the id of ``tenant`` (created when new); commits
+    when the block ends without an error.
 
-    Made directly through the repository: the tenant is created when new. ``store_or_url``
-    is a :class:`grapevine.store.Store` or a database URL (migrated when opened here).
-    Send it as ``Authorization: Bearer <key>`` (or ``X-API-Key``).
+    ``store_or_url`` is a :class:`grapevine.store.Store` or a database URL (migrated when
+    opened here, and closed again at the end).
     """
     from sqlalchemy.orm import Session
 
@@ -83,11 +84,24 @@ def api_key(store_or_url: object, tenant: str = "acme", role: str = "admin") -> 
     try:
         with Session(store.engine) as session:
             row = tenants_repo.get_or_create_tenant(session, slug=tenant)
-            _, token = tenants_repo.create_key(session, tenant_id=row.id, role=role)
+            yield session, row.id
             session.commit()
     finally:
         if owned:
             store.close()
+
+
+def api_key(store_or_url: object, tenant: str = "acme", role: str = "admin") -> str:
+    """A fresh API key (the whole ``gv_...`` token) of ``tenant`` with ``role``.
+
+    Made directly through the repository: the tenant is created when new. ``store_or_url``
+    is a :class:`grapevine.store.Store` or a database URL (migrated when opened here).
+    Send it as ``Authorization: Bearer <key>`` (or ``X-API-Key``).
+    """
+    from grapevine.store import tenants_repo
+
+    with _tenant_session(store_or_url, tenant) as (session, tenant_id):
+        _, token = tenants_repo.create_key(session, tenant_id=tenant_id, role=role)
     return token
 
 
@@ -140,6 +154,23 @@ def serve(
         thread.join(timeout=20)
 
 
+@contextmanager
+def module_store_url(request: Any, tmp_path_factory: Any, name: str) -> Iterator[str]:
+    """A URL to an empty database of the backend ``request.param`` for a module-scoped
+    fixture (``params=BACKENDS``), where the function-scoped ``store_url`` cannot serve.
+
+    ``"sqlite"``: a file in a fresh temporary folder named ``name``. ``"postgres"``: a fresh
+    schema, dropped with everything in it when the block ends.
+    """
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path_factory.mktemp(name)}/{name}.db"
+        return
+    from conftest import postgres_schema
+
+    with postgres_schema(request.getfixturevalue("postgres_admin")) as url:
+        yield url
+
+
 SECRETS_KEY = "test-secrets-key-0123456789abcdefghijklmnop"
 """A ``GRAPEVINE_SECRETS_KEY`` for test servers (it seals the tenants' webhook secrets)."""
 
@@ -154,27 +185,15 @@ def tenant_webhook_secret(
 ) -> str:
     """Make ``secret`` the current ``kind`` webhook secret of ``tenant`` (created when new),
     sealed under :data:`SECRETS_KEY`, through the repository; returns the secret."""
-    from sqlalchemy.orm import Session
-
-    from grapevine.store import Store, tenants_repo
     from grapevine.store import webhook_secrets_repo as secrets_repo
 
-    owned = not isinstance(store_or_url, Store)
-    store = Store(str(store_or_url)) if owned else store_or_url
-    assert isinstance(store, Store)
-    try:
-        with Session(store.engine) as session:
-            row = tenants_repo.get_or_create_tenant(session, slug=tenant)
-            secrets_repo.rotate_secret(
-                session,
-                tenant_id=row.id,
-                kind=kind,
-                box=secrets_repo.SecretBox(SECRETS_KEY),
-                secret=secret,
-                overlap=overlap,
-            )
-            session.commit()
-    finally:
-        if owned:
-            store.close()
+    with _tenant_session(store_or_url, tenant) as (session, tenant_id):
+        secrets_repo.rotate_secret(
+            session,
+            tenant_id=tenant_id,
+            kind=kind,
+            box=secrets_repo.SecretBox(SECRETS_KEY),
+            secret=secret,
+            overlap=overlap,
+        )
     return secret

@@ -263,6 +263,50 @@ def test_plan_seeds_as_csv(tmp_path: Path) -> None:
     assert float(rows[0]["marginal_gain"]) > 1
 
 
+def test_plan_discounts_as_csv_are_the_json_discounts(tmp_path: Path) -> None:
+    edges = tmp_path / "g.txt"
+    edges.write_text("".join(f"hub n{i}\n" for i in range(20)) + "n1 n2\nn3 n4\n")
+    args = ("plan", edges, "--budget", "2", "--discount", "concave", "--levels", "0.25,0.5,1",
+            "--runs", "20", "--random-state", "1")  # fmt: skip
+    plan = json.loads(ok(*args, "--format", "json", cwd=tmp_path))
+    rows = csv_rows(ok(*args, "--format", "csv", cwd=tmp_path))
+    assert list(rows[0]) == ["order", "seed", "discount", "probability"]
+    assert [int(r["order"]) for r in rows] == list(range(1, len(rows) + 1))
+    as_read = [
+        {
+            "seed": r["seed"],
+            "discount": float(r["discount"]),
+            "probability": float(r["probability"]),
+        }
+        for r in rows
+    ]
+    assert as_read == plan["discounts"]
+    assert sum(r["discount"] for r in as_read) <= 2
+
+
+def test_info_as_a_table_json_and_csv(tmp_path: Path) -> None:
+    db = f"sqlite:///{tmp_path / 'h.db'}"
+    higgs = tmp_path / "higgs.txt"
+    higgs.write_text("1 2 1341100972 RT\n3 2 1341101972 RT\n4 3 1341102972 MT\n")
+    ok("import", "higgs", higgs, "--db", db, cwd=tmp_path)
+    table = ok("info", "--db", db, cwd=tmp_path)
+    assert_fits(table)
+    summary = json.loads(ok("info", "--format", "json", "--db", db, cwd=tmp_path))
+    assert json.loads(ok("info", "--json", "--db", db, cwd=tmp_path)) == summary
+    rows = csv_rows(ok("info", "--format", "csv", "--db", db, cwd=tmp_path))
+    assert list(rows[0]) == [
+        "what", "platform", "kind", "count", "timed", "cascades", "with_parent", "first", "last"
+    ]  # fmt: skip
+    counts = {(r["what"], r["platform"], r["kind"]): int(r["count"]) for r in rows}
+    assert counts[("persons", "higgs", "")] == summary["persons"][0]["count"] == 4
+    for tie in summary["ties"]:
+        assert counts[("ties", tie["platform"], tie["kind"])] == tie["count"]
+    assert counts[("campaigns", "", "")] == 0
+    assert counts[("referral_events", "", "")] == 0
+    retweets = next(r for r in rows if r["kind"] == "retweeted")
+    assert float(retweets["first"]) == 1341100972
+
+
 def test_import_progress_is_not_drawn_into_a_pipe(tmp_path: Path) -> None:
     edges = tmp_path / "e.txt"
     edges.write_text("".join(f"{i} {i + 1}\n" for i in range(500)))

@@ -114,6 +114,36 @@ def test_conformal_interval_covers_exchangeable_cascades(
 
 
 @pytest.mark.parametrize(
+    ("m", "level", "rank"),
+    [
+        # rank = ceil((m + 1) * level), written out by hand; the off-by-one candidates
+        # ceil(m * level) and floor((m + 1) * level) give 8, 18 and 3 in rows 1, 2 and 4
+        (10, 0.8, 9),  # ceil(8.8)
+        (20, 0.9, 19),  # ceil(18.9)
+        (9, 0.9, 9),  # ceil(9.0) = m: the smallest set that bounds a 90 % interval
+        (6, 0.5, 4),  # ceil(3.5)
+        (8, 0.9, None),  # ceil(8.1) = 9 > m: unbounded
+    ],
+)
+def test_the_interval_is_the_exact_conformal_order_statistic(m: int, level: float, rank):
+    # one fitting cascade with no growth (intercept 0), then m calibration cascades whose
+    # absolute log-residuals are exactly the hand-picked scores, shuffled
+    scores = np.array([0.05, 0.2, 0.35, 0.5, 0.65, 0.8, 0.95, 1.1, 1.25, 1.4] * 2)[:m]
+    scores = scores + np.arange(m) * 1e-3  # all distinct
+    rng = np.random.default_rng(m)
+    shuffled = rng.permutation(scores)
+    observed = np.ones(m + 1)
+    reference = np.concatenate([[1.0], np.exp(shuffled)])
+    model = LogLinear(level=level, calibration=0.99).fit(observed, reference)
+    assert (model.n_fit_, model.n_calibration_, model.intercept_) == (1, m, 0.0)
+    expected = math.inf if rank is None else float(np.sort(scores)[rank - 1])
+    assert model.quantile_ == pytest.approx(expected, abs=1e-12)
+    lo, hi = model.predict_interval([1.0])
+    assert hi[0] == pytest.approx(math.exp(expected), rel=1e-8)
+    assert lo[0] == 1.0
+
+
+@pytest.mark.parametrize(
     ("kwargs", "message"),
     [
         ({"level": 1.0}, "The 'level' parameter of LogLinear must be a float in the range (0, 1)"),
@@ -139,6 +169,16 @@ def test_bad_counts_name_the_row():
 
 
 # ------------------------------------------------------------------ the fallback
+#: Reference age of the fallback tests: 3 h. With one cascade an hour, the forecast of cascade i
+#: at start_i + 30 min may learn from cascades 0 .. i - 3 (their 3 h had passed by then).
+REF = 3 * 3600.0
+
+
+def usable(i: int) -> int:
+    """How many older cascades of :func:`cascade_set` cascade i may learn from at 30 min."""
+    return max(0, i - 2)
+
+
 def cascade_set(n: int, seed: int, *, spacing: float = 3600.0):
     """n small cascades (too young for Hawkes), one started every ``spacing`` seconds."""
     rng = np.random.default_rng(seed)
@@ -154,7 +194,7 @@ def cascade_set(n: int, seed: int, *, spacing: float = 3600.0):
 
 
 def test_every_cascade_gets_a_number_and_the_primary_says_why_not():
-    answers = forecast_with_fallback(cascade_set(30, 1), at=1800)
+    answers = forecast_with_fallback(cascade_set(30, 1), at=1800, reference=REF)
     assert len(answers) == 30
     assert {a.model for a in answers} == {"loglinear"}
     for a in answers:
@@ -163,18 +203,23 @@ def test_every_cascade_gets_a_number_and_the_primary_says_why_not():
         assert a.primary is not None
         assert a.primary.status == "too young"
         assert a.why.startswith("cannot forecast yet: only")
-    first, later = answers[0], answers[-1]
-    assert first.forecast.final_size == first.forecast.observed  # no history: the floor
-    assert first.forecast.params["n_fit"] == 0
-    assert later.forecast.params["n_fit"] + later.forecast.params["n_calibration"] == 29
+    for a in answers[:3]:  # no older cascade had reached 3 h by their forecast: the floor
+        assert a.forecast.final_size == a.forecast.observed
+        assert a.forecast.interval == (a.forecast.observed, math.inf)
+        assert a.forecast.params["n_fit"] == 0
+        assert a.forecast.message.startswith("no older cascade had reached the reference age")
+    later = answers[-1]
+    assert later.forecast.params["n_fit"] + later.forecast.params["n_calibration"] == usable(29)
     assert math.isfinite(later.forecast.interval[1])
 
 
 def test_never_learns_from_a_later_or_unfinished_cascade():
     cascades = cascade_set(20, 2)
     target = 12
-    base = forecast_with_fallback(cascades, at=1800, only=[f"c{target:02d}"])[0].forecast
-    assert base.params["n_fit"] + base.params["n_calibration"] == target
+    base = forecast_with_fallback(cascades, at=1800, reference=REF, only=[f"c{target:02d}"])[
+        0
+    ].forecast
+    assert base.params["n_fit"] + base.params["n_calibration"] == usable(target)
     # later cascades growing a hundredfold change nothing for it
     changed = [
         (cid, start, np.concatenate([t, 10_000 + np.arange(100.0)]))
@@ -182,33 +227,110 @@ def test_never_learns_from_a_later_or_unfinished_cascade():
         else (cid, start, t)
         for i, (cid, start, t) in enumerate(cascades)
     ]
-    again = forecast_with_fallback(changed, at=1800, only=[f"c{target:02d}"])[0].forecast
+    again = forecast_with_fallback(changed, at=1800, reference=REF, only=[f"c{target:02d}"])[
+        0
+    ].forecast
     assert (again.final_size, again.interval) == (base.final_size, base.interval)
     # ... while an older one does (the test is not vacuous)
     older = [
         (cid, start, np.concatenate([t, 10_000 + np.arange(100.0)])) if i == 0 else (cid, start, t)
         for i, (cid, start, t) in enumerate(cascades)
     ]
-    moved = forecast_with_fallback(older, at=1800, only=[f"c{target:02d}"])[0].forecast
-    assert moved.final_size != base.final_size
-    # with a 10-hour reference, the cascades started in the 10 hours before the data ends
-    # (known_until) are not complete yet and teach nothing
-    until = cascades[target][1] + 3 * 3600
+    moved = forecast_with_fallback(older, at=1800, reference=2 * REF, only=[f"c{target:02d}"])[
+        0
+    ].forecast
+    before = forecast_with_fallback(cascades, at=1800, reference=2 * REF, only=[f"c{target:02d}"])[
+        0
+    ].forecast
+    assert moved.final_size != before.final_size
+    # when the data ends 7 h before the target starts (known_until), the cascades whose 3 h
+    # had not passed by then teach nothing either
+    until = cascades[target][1] - 7 * 3600
     short = forecast_with_fallback(
-        cascades, at=1800, reference=36_000, known_until=until, only=[f"c{target:02d}"]
+        cascades, at=1800, reference=REF, known_until=until, only=[f"c{target:02d}"]
     )[0].forecast
-    complete = sum(start + 36_000 <= until for _, start, _ in cascades[:target])
-    assert short.params["n_fit"] + short.params["n_calibration"] == complete == 6
+    complete = sum(start + REF <= until for _, start, _ in cascades[:target])
+    assert short.params["n_fit"] + short.params["n_calibration"] == complete == 3
+
+
+def test_never_learns_a_count_that_did_not_exist_at_the_forecast_time():
+    # Cascade 12 is forecast at start_12 + 30 min. Every older cascade gains 100 events right
+    # after that moment; for cascades 10 and 11 they fall before their own 3 h, so their
+    # count at the reference age (known only after the forecast) changes. The forecast must not.
+    cascades = cascade_set(20, 5)
+    target = 12
+    now = cascades[target][1] + 1800
+    later = [
+        (cid, start, np.concatenate([t, now - start + 1 + np.arange(100.0)]))
+        if i < target
+        else (cid, start, t)
+        for i, (cid, start, t) in enumerate(cascades)
+    ]
+    grew = [
+        i
+        for i, ((_, start, t), (_, _, u)) in enumerate(zip(cascades, later, strict=True))
+        if np.searchsorted(u, REF, side="right") > np.searchsorted(t, REF, side="right")
+    ]
+    assert grew == [10, 11]  # the test is not vacuous: their reference counts changed
+    for reference in (REF, 3 * REF):
+        base, again = (
+            forecast_with_fallback(c, at=1800, reference=reference, only=["c12"])[0].forecast
+            for c in (cascades, later)
+        )
+        assert (again.final_size, again.interval, again.params) == (
+            base.final_size,
+            base.interval,
+            base.params,
+        )
+    # a final size is never known at a forecast's time: it is refused, not learned
+    with pytest.raises(InvalidParameter, match=r"must be a float in the range \[1800, inf\)"):
+        forecast_with_fallback(cascades, at=1800, reference=math.inf)
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    starts=st.lists(st.floats(0, 50_000), min_size=2, max_size=12),
+    sizes=st.lists(st.integers(0, 8), min_size=12, max_size=12),
+    at=st.floats(60, 3600),
+    extra=st.floats(0, 10_000),
+    ahead=st.floats(0, 20_000),
+    seed=st.integers(0, 1000),
+)
+def test_events_after_the_forecast_time_never_move_a_forecast(
+    starts: list[float], sizes: list[int], at: float, extra: float, ahead: float, seed: int
+):
+    rng = np.random.default_rng(seed)
+    cascades = [
+        (f"c{i}", start, np.concatenate([[0.0], rng.uniform(0, 30_000, sizes[i])]))
+        for i, start in enumerate(starts)
+    ]
+    reference = at + extra
+    target = int(np.argmax(starts))  # the latest: every other cascade may be history
+    now = starts[target] + at
+    # every cascade gains events after the target's forecast time (the target only after `at`)
+    late = [
+        (cid, start, np.concatenate([t, max(now - start, at) + 1e-3 + ahead + np.arange(5.0)]))
+        for cid, start, t in cascades
+    ]
+    base, again = (
+        forecast_with_fallback(c, at=at, reference=reference, only=[f"c{target}"])[0].forecast
+        for c in (cascades, late)
+    )
+    assert again.final_size == base.final_size
+    assert again.interval == base.interval
+    assert again.params == base.params
 
 
 def test_history_keeps_the_most_recent_older_cascades():
     cascades = cascade_set(20, 3)
-    (full,) = forecast_with_fallback(cascades, at=1800, only=["c19"], history=None)
-    (recent,) = forecast_with_fallback(cascades, at=1800, only=["c19"], history=12)
-    assert full.forecast.params["n_fit"] + full.forecast.params["n_calibration"] == 19
+    (full,) = forecast_with_fallback(cascades, at=1800, reference=REF, only=["c19"], history=None)
+    (recent,) = forecast_with_fallback(cascades, at=1800, reference=REF, only=["c19"], history=12)
+    assert full.forecast.params["n_fit"] + full.forecast.params["n_calibration"] == usable(19)
     assert recent.forecast.params["n_fit"] + recent.forecast.params["n_calibration"] == 12
-    # the same as learning from only the 12 cascades before c19
-    (alone,) = forecast_with_fallback(cascades[7:], at=1800, only=["c19"], history=None)
+    # the same as learning from only the 12 usable cascades before c19 (c05 .. c16)
+    (alone,) = forecast_with_fallback(
+        cascades[5:], at=1800, reference=REF, only=["c19"], history=None
+    )
     assert (alone.forecast.final_size, alone.forecast.interval) == (
         recent.forecast.final_size,
         recent.forecast.interval,
@@ -233,6 +355,8 @@ def test_fallback_parameters_are_checked():
         forecast_with_fallback([], at=60, primary="bass")  # type: ignore[arg-type]
     with pytest.raises(InvalidParameter, match="'reference' parameter"):
         forecast_with_fallback([("a", 0.0, [0.0])], at=600, reference=60)
+    with pytest.raises(InvalidParameter, match=r"'reference' .* range \[60, inf\). Got inf"):
+        forecast_with_fallback([("a", 0.0, [0.0])], at=60, reference=math.inf)
     with pytest.raises(InvalidParameter, match=r"'history' parameter .* an int in the range"):
         forecast_with_fallback([("a", 0.0, [0.0])], at=60, history=0)
     with pytest.raises(BadInput, match="cascade 'a' is given twice"):
@@ -284,4 +408,6 @@ def test_summary_says_who_answered_and_why():
         "cascades answered instead.",
         "loglinear learned from 0 to 0 older cascades; its 90% interval is bounded for 0 of 1 "
         "(unbounded above while fewer than 9 older cascades can calibrate it).",
+        "1 of them had no older cascade past the reference age at their forecast time: their "
+        "forecast is the observed count, a floor, not a forecast of growth.",
     ]

@@ -27,11 +27,12 @@ from pydantic import ValidationError
 from grapevine import referrals as rf
 from grapevine.config import Settings
 from grapevine.service import create_app, server_options
+from grapevine.service._errors import UNHANDLED_DETAIL
 from grapevine.service._headers import API_CSP, HSTS, PAGE_CSP
-from support import api_key, auth, free_port, serve
+from support import SECRETS_KEY, api_key, auth, free_port, serve, tenant_webhook_secret
 
 SALT = "edge-salt"
-SECRET = "edge-webhook-secret"
+SECRET = "edge-webhook-secret"  # tenant acme's `grapevine` secret: it signs the snippet
 BROWSER = "Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0"
 OFFER = {"referrer": {"kind": "fixed", "amount": 10}, "friend": {"kind": "percent", "amount": 20}}
 CHROMIUM = os.environ.get("GRAPEVINE_CHROMIUM", "/usr/bin/chromium")
@@ -48,13 +49,20 @@ OFF = {
 
 def _settings(url: str, **extra: Any) -> Settings:
     return Settings.model_validate(
-        {"database_url": url, "ip_salt": SALT, "webhook_secret": SECRET, **OFF, **extra}
+        {"database_url": url, "ip_salt": SALT, "secrets_key": SECRETS_KEY, **OFF, **extra}
     )
 
 
+def _bug() -> None:
+    raise RuntimeError("a bug in a route")
+
+
 def _serve(settings: Settings, port: int | None = None) -> AbstractContextManager[str]:
-    """The app as `grapevine serve` runs it (proxy headers, server header)."""
-    return serve(create_app(settings), port=port, **server_options(settings))
+    """The app as `grapevine serve` runs it (proxy headers, server header), with one more
+    route, ``GET /bug``, whose exception no handler answers."""
+    app = create_app(settings)
+    app.add_api_route("/bug", _bug, include_in_schema=False)
+    return serve(app, port=port, **server_options(settings))
 
 
 @pytest.fixture
@@ -71,7 +79,9 @@ def server(db: str) -> Iterator[str]:
 
 
 def _enrolled(base: str, db: str, email: str = "ann@example.com") -> dict[str, Any]:
-    """A campaign and a participant, enrolled through the thank-you snippet (link, page)."""
+    """A campaign of tenant acme and a participant, enrolled through the thank-you snippet
+    signed with acme's own webhook secret (link, page)."""
+    tenant_webhook_secret(db, SECRET)
     with httpx.Client(base_url=base, headers=auth(api_key(db)), timeout=10) as c:
         body = {"name": f"c-{email}", "offer": OFFER, "destinations": ["https://shop.example/"]}
         r = c.post("/api/campaigns", json=body)
@@ -146,6 +156,7 @@ def _answers(base: str, db: str) -> dict[str, httpx.Response]:
             "openapi": c.get("/openapi.json"),
             "static": c.get("/static/style.css"),
             "snippet": c.get("/embed.js"),
+            "bug 500": c.get("/bug"),
         }
 
 
@@ -204,17 +215,37 @@ def test_no_hsts_over_plain_http_and_no_server_header(
         assert "server" not in r.headers, kind  # uvicorn does not announce itself
 
 
+def test_an_unhandled_exception_is_a_500_in_the_error_shape_with_the_headers(
+    answers: dict[str, httpx.Response], caplog: pytest.LogCaptureFixture
+) -> None:
+    r = answers["bug 500"]
+    assert r.status_code == 500
+    assert r.headers["content-type"] == "application/json"
+    assert r.headers["cache-control"] == "no-store"
+    assert r.json() == {"error": "InternalServerError", "detail": UNHANDLED_DETAIL, "errors": []}
+    assert "a bug in a route" not in r.text  # the client learns nothing of the failure
+    setup = caplog.get_records("setup")  # the answers were asked for by the fixture
+    logged = [rec for rec in setup if rec.name == "grapevine.service"]
+    assert [rec.getMessage() for rec in logged] == ["unhandled error in GET /bug"]
+    assert logged[0].exc_info is not None
+    assert str(logged[0].exc_info[1]) == "a bug in a route"
+
+
 def test_hsts_when_the_public_url_is_https(db: str) -> None:
     with _serve(_settings(db, public_url="https://go.shop.example")) as base:
         r = httpx.get(f"{base}/health")
+        bug = httpx.get(f"{base}/bug")
     assert r.headers["strict-transport-security"] == HSTS
+    assert (bug.status_code, bug.headers["strict-transport-security"]) == (500, HSTS)
 
 
 def test_hsts_when_a_trusted_proxy_says_https(db: str) -> None:
     with _serve(_settings(db, forwarded_allow_ips="127.0.0.1")) as base:
         https = httpx.get(f"{base}/health", headers={"X-Forwarded-Proto": "https"})
+        bug = httpx.get(f"{base}/bug", headers={"X-Forwarded-Proto": "https"})
         plain = httpx.get(f"{base}/health")
     assert https.headers["strict-transport-security"] == HSTS
+    assert bug.headers["strict-transport-security"] == HSTS
     assert "strict-transport-security" not in plain.headers
 
 

@@ -17,12 +17,19 @@ import sqlalchemy as sa
 from hypothesis import given
 from hypothesis import strategies as st
 
-from conftest import BACKENDS, _with_search_path, postgres_url
+from conftest import BACKENDS
 from grapevine._validation import EVENT_TIME, MONEY, TIME, text_problem
 from grapevine.config import Settings
 from grapevine.referrals import sign_webhook, stripe_signature_header
 from grapevine.service import create_app
-from support import SECRETS_KEY, api_key, auth, serve, tenant_webhook_secret
+from support import (
+    SECRETS_KEY,
+    api_key,
+    auth,
+    module_store_url,
+    serve,
+    tenant_webhook_secret,
+)
 
 WEBHOOK_SECRET = "whsec_domains_0123456789abcdef"
 STRIPE_SECRET = "whsec_domains_stripe_0123456789"
@@ -35,16 +42,7 @@ def server(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[tuple[str, str, str]]:
     """``(base URL, admin key, store URL)`` of one server per backend for the module."""
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path_factory.mktemp('domains')}/d.db"
-        schema = None
-    else:
-        admin = request.getfixturevalue("postgres_admin")
-        schema = f"gv_test_{uuid.uuid4().hex[:12]}"
-        with admin.begin() as conn:
-            conn.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
-        url = _with_search_path(postgres_url(), schema)
-    try:
+    with module_store_url(request, tmp_path_factory, "domains") as url:
         key = api_key(url)
         tenant_webhook_secret(url, WEBHOOK_SECRET)
         tenant_webhook_secret(url, STRIPE_SECRET, kind="stripe")
@@ -59,10 +57,6 @@ def server(
         )
         with serve(create_app(settings)) as base:
             yield base, key, url
-    finally:
-        if schema is not None:
-            with admin.begin() as conn:
-                conn.execute(sa.text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
 
 
 @pytest.fixture
@@ -317,6 +311,91 @@ def test_a_second_refund_of_an_order_changes_nothing(
     assert after == before
     assert after["refunds"] == 1
     assert set(after["rewards"]) == {"void"}
+
+
+def test_a_second_purchase_of_an_order_changes_nothing(
+    served: tuple[httpx.Client, int, str, str],
+) -> None:
+    client, cid, code, _ = served
+    order = {"campaign_id": cid, "kind": "purchase", "order_id": "o-1", "coupon_code": code}
+    first = client.post(
+        "/api/events", json={**order, "idempotency_key": "p1", "email": "bob@x.org", "value": 80}
+    )
+    assert first.status_code == 200, first.text
+    assert "Idempotent-Replayed" not in first.headers
+    before = client.get(f"/api/campaigns/{cid}/stats").json()
+    assert before["purchases"] == 1
+    # The same order under a new key (a retried job, a second integration): the first answer.
+    again = client.post(
+        "/api/events", json={**order, "idempotency_key": "p2", "email": "eve@x.org", "value": 999}
+    )
+    assert again.status_code == 200, again.text
+    assert again.headers["Idempotent-Replayed"] == "true"
+    assert again.json() == first.json()
+    assert client.get(f"/api/campaigns/{cid}/stats").json() == before
+    # Another order is a purchase of its own.
+    other = client.post(
+        "/api/events",
+        json={**order, "order_id": "o-2", "idempotency_key": "p3", "email": "eve@x.org"},
+    )
+    assert (other.status_code, "Idempotent-Replayed" in other.headers) == (200, False)
+    assert client.get(f"/api/campaigns/{cid}/stats").json()["purchases"] == 2
+
+
+def test_the_upgrade_keeps_the_first_purchase_of_each_order(store_url: str) -> None:
+    from grapevine.store._engine import make_engine, migrate
+
+    engine = make_engine(store_url)
+    try:
+        migrate(engine, "0008")
+        with engine.begin() as conn:
+            conn.execute(
+                sa.text("INSERT INTO tenants (slug, name, created_at) VALUES ('t', 't', 0)")
+            )
+            tenant = conn.execute(sa.text("SELECT id FROM tenants WHERE slug = 't'")).scalar_one()
+            conn.execute(
+                sa.text("INSERT INTO campaigns (tenant_id, name) VALUES (:t, 'c')"), {"t": tenant}
+            )
+            cid = conn.execute(sa.text("SELECT id FROM campaigns")).scalar_one()
+            for key, order, at in [
+                ("p1", "o1", 5.0),
+                ("p2", "o1", 3.0),
+                ("p3", "o1", 3.0),
+                ("q", "o2", 4.0),
+            ]:
+                conn.execute(
+                    sa.text(
+                        "INSERT INTO referral_events (campaign_id, kind, time, idempotency_key, "
+                        "order_id) VALUES (:c, 'purchase', :t, :i, :o)"
+                    ),
+                    {"c": cid, "t": at, "i": key, "o": order},
+                )
+                conn.execute(
+                    sa.text(
+                        "INSERT INTO rewards (campaign_id, reward_key, event_key, role, amount, "
+                        "order_id, earned_at, available_at, status, reason) VALUES "
+                        "(:c, :r, :i, 'referrer', 10, :o, :t, :t, 'active', '')"
+                    ),
+                    {"c": cid, "r": f"{key}:referrer", "i": key, "o": order, "t": at},
+                )
+        migrate(engine, "head")
+        with engine.begin() as conn:
+            kept = conn.execute(
+                sa.text("SELECT idempotency_key FROM referral_events ORDER BY id")
+            ).scalars()
+            assert list(kept) == ["p2", "q"]  # the earliest purchase, then the lowest id
+            rewards = conn.execute(sa.text("SELECT event_key FROM rewards ORDER BY id")).scalars()
+            assert list(rewards) == ["p2", "q"]  # the removed copies' rewards went with them
+            with pytest.raises(sa.exc.IntegrityError):
+                conn.execute(
+                    sa.text(
+                        "INSERT INTO referral_events (campaign_id, kind, time, idempotency_key, "
+                        "order_id) VALUES (:c, 'purchase', 9, 'p4', 'o1')"
+                    ),
+                    {"c": cid},
+                )
+    finally:
+        engine.dispose()
 
 
 def test_a_bad_row_stored_before_cannot_break_the_stats(

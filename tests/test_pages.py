@@ -26,10 +26,11 @@ from grapevine import referrals as rf
 from grapevine.config import Settings
 from grapevine.errors import BadInput
 from grapevine.service import create_app
-from support import api_key, free_port, outcome, serve
+from support import SECRETS_KEY, api_key, free_port, outcome, serve, tenant_webhook_secret
 
 SALT = "page-test-salt"
-WEBHOOK_SECRET = "whsec_pages_test"
+WEBHOOK_SECRET = "whsec_pages_test"  # tenant acme's own `grapevine` secret
+LEGACY_SECRET = "whsec_pages_installation"  # GRAPEVINE_WEBHOOK_SECRET: tenant default's
 BROWSER = "Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0"
 OFFER = {
     "referrer": {"kind": "fixed", "amount": 10},
@@ -92,13 +93,16 @@ def test_tokens_of_another_secret_and_expired_tokens_are_refused() -> None:
 # ============================================================================ HTTP
 @pytest.fixture
 def server(store_url: str) -> Iterator[str]:
-    """A real server on each backend, whose links name its own port (public_url)."""
+    """A real server on each backend, whose links name its own port (public_url); tenant
+    acme (the tenant of :func:`support.api_key`) signs its snippets with its own secret."""
     port = free_port()
+    tenant_webhook_secret(store_url, WEBHOOK_SECRET)
     settings = Settings.model_validate(
         {
             "database_url": store_url,
             "ip_salt": SALT,
-            "webhook_secret": WEBHOOK_SECRET,
+            "secrets_key": SECRETS_KEY,
+            "webhook_secret": LEGACY_SECRET,
             "public_url": f"http://127.0.0.1:{port}",
         }
     )
@@ -125,13 +129,15 @@ def _campaign(client: httpx.Client) -> int:
     return int(r.json()["id"])
 
 
-def _enrol(client: httpx.Client, cid: int, email: str, **change: Any) -> httpx.Response:
+def _enrol(
+    client: httpx.Client, cid: int, email: str, secret: str = WEBHOOK_SECRET, **change: Any
+) -> httpx.Response:
     ts = int(time.time())
     form = {
         "campaign": str(cid),
         "email": email,
         "ts": str(ts),
-        "sig": rf.embed_signature(WEBHOOK_SECRET, cid, email, ts),
+        "sig": rf.embed_signature(secret, cid, email, ts),
     }
     form.update({k: str(v) for k, v in change.items()})
     return client.post("/embed/enrol", data=form, headers={"Origin": "https://shop.example"})
@@ -153,7 +159,9 @@ def test_snippet_enrols_once_and_answers_any_origin(client: httpx.Client) -> Non
 
 def test_snippet_refuses_forged_stale_and_unknown(client: httpx.Client) -> None:
     cid = _campaign(client)
-    assert _enrol(client, cid, "a@example.com", sig="0" * 64).status_code == 403
+    forged = _enrol(client, cid, "a@example.com", sig="0" * 64)
+    assert forged.status_code == 403
+    assert forged.json()["detail"] == "the snippet's signature does not match"
     stale = int(time.time()) - 3 * 86400
     sig = rf.embed_signature(WEBHOOK_SECRET, cid, "a@example.com", stale)
     r = _enrol(client, cid, "a@example.com", ts=stale, sig=sig)
@@ -161,10 +169,37 @@ def test_snippet_refuses_forged_stale_and_unknown(client: httpx.Client) -> None:
     assert "expired" in r.json()["detail"]
     ts = int(time.time())
     sig = rf.embed_signature(WEBHOOK_SECRET, 999, "a@example.com", ts)
-    assert _enrol(client, 999, "a@example.com", ts=ts, sig=sig).status_code == 404
+    unknown = _enrol(client, 999, "a@example.com", ts=ts, sig=sig)  # as a wrong signature
+    assert (unknown.status_code, unknown.json()["detail"]) == (403, forged.json()["detail"])
     r = _enrol(client, cid, "a@example.com", campaign="x")
     assert r.status_code == 422
     assert "campaign" in r.text
+
+
+def test_snippet_verifies_with_the_campaign_tenants_own_secrets(
+    client: httpx.Client, store_url: str
+) -> None:
+    cid = _campaign(client)  # tenant acme's
+    bravo = tenant_webhook_secret(store_url, "whsec_bravo_0123456789", tenant="bravo")
+    for secret in (bravo, LEGACY_SECRET):  # another tenant's, the installation's
+        refused = _enrol(client, cid, "bea@example.com", secret=secret)
+        assert refused.status_code == 403, refused.text
+        assert refused.json()["detail"] == "the snippet's signature does not match"
+    assert _enrol(client, cid, "bea@example.com").json()["created"] is True  # none recorded
+    # Rotation: during the overlap the previous secret and the new one both enrol.
+    tenant_webhook_secret(store_url, "whsec_pages_rotated", overlap=3600)
+    for n, secret in enumerate((WEBHOOK_SECRET, "whsec_pages_rotated")):
+        r = _enrol(client, cid, f"c{n}@example.com", secret=secret)
+        assert (r.status_code, r.json()["created"]) == (200, True), r.text
+    # A campaign of tenant default (from before tenants) still takes the installation secret.
+    with httpx.Client(
+        base_url=str(client.base_url),
+        headers={"Authorization": f"Bearer {api_key(store_url, tenant='default')}"},
+        timeout=10,
+    ) as default:
+        legacy_cid = _campaign(default)
+        assert _enrol(client, legacy_cid, "d@example.com", secret=WEBHOOK_SECRET).status_code == 403
+        assert _enrol(client, legacy_cid, "d@example.com", secret=LEGACY_SECRET).status_code == 200
 
 
 def test_participant_page_shows_link_code_share_links_and_referrals(

@@ -25,7 +25,6 @@ import json
 import math
 import os
 import time
-import uuid
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
@@ -35,16 +34,22 @@ from urllib.parse import quote
 import httpx
 import pytest
 import schemathesis
-import sqlalchemy as sa
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from schemathesis.checks import not_a_server_error
 
-from conftest import BACKENDS, _with_search_path, postgres_url
+from conftest import BACKENDS
 from grapevine.config import Settings
 from grapevine.referrals import sign_webhook, stripe_signature_header
 from grapevine.service import create_app
-from support import SECRETS_KEY, api_key, auth, serve, tenant_webhook_secret
+from support import (
+    SECRETS_KEY,
+    api_key,
+    auth,
+    module_store_url,
+    serve,
+    tenant_webhook_secret,
+)
 
 pytestmark = pytest.mark.slow  # about 60-90 s for both backends
 
@@ -80,16 +85,7 @@ class Api(NamedTuple):
 @pytest.fixture(scope="module", params=BACKENDS)
 def api(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Api]:
     """The served app on a fresh store of the backend, with its seeded campaign and code."""
-    schema_name = None
-    if request.param == "sqlite":
-        url = f"sqlite:///{Path(tmp_path_factory.mktemp('schemathesis')) / 'st.db'}"
-    else:
-        admin = request.getfixturevalue("postgres_admin")
-        schema_name = f"gv_test_{uuid.uuid4().hex[:12]}"
-        with admin.begin() as conn:
-            conn.execute(sa.text(f'CREATE SCHEMA "{schema_name}"'))
-        url = _with_search_path(postgres_url(), schema_name)
-    try:
+    with module_store_url(request, tmp_path_factory, "schemathesis") as url:
         key = api_key(url)  # migrates the store
         tenant_webhook_secret(url, WEBHOOK_SECRET)
         tenant_webhook_secret(url, STRIPE_SECRET, kind="stripe")
@@ -112,10 +108,6 @@ def api(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
             yield Api(
                 base, key, int(cid["id"]), str(joined.json()["code"]), str(request.param), url
             )
-    finally:
-        if schema_name is not None:
-            with admin.begin() as conn:
-                conn.execute(sa.text(f'DROP SCHEMA IF EXISTS "{schema_name}" CASCADE'))
 
 
 # The schema as the app publishes it at /openapi.json (building the app opens nothing).

@@ -185,20 +185,30 @@ class Settings(BaseSettings):
     def _public_url(cls, value: str | None) -> str | None:
         if value is None or not value.strip():
             return None
-        parts = urlsplit(value.strip())
+        problem = ValueError(
+            "GRAPEVINE_PUBLIC_URL must be an http(s) origin such as "
+            f"'https://go.shop.example', without a path. Got {value!r} instead."
+        )
+        try:
+            parts = urlsplit(value.strip())
+            port = parts.port  # raises on a port that is not a number in [0, 65535]
+            name = parts.hostname or ""
+            if ":" in name:  # an IPv6 address, written in brackets
+                host = f"[{ipaddress.IPv6Address(name).compressed}]"
+            else:  # an internationalised name in its ASCII (IDNA) form: Host is ASCII
+                host = name.encode("idna").decode("ascii")
+        except (ValueError, UnicodeError):
+            raise problem from None
         if (
             parts.scheme not in ("http", "https")
-            or not parts.hostname
+            or not re.fullmatch(r"[a-z0-9._-]+|\[[0-9a-f:.]+\]", host)
             or parts.path not in ("", "/")
             or parts.query
             or parts.fragment
             or parts.username is not None
         ):
-            raise ValueError(
-                "GRAPEVINE_PUBLIC_URL must be an http(s) origin such as "
-                f"'https://go.shop.example', without a path. Got {value!r} instead."
-            )
-        return f"{parts.scheme}://{parts.netloc.lower()}"
+            raise problem
+        return f"{parts.scheme}://{host}" + (f":{port}" if port is not None else "")
 
     @field_validator("forwarded_allow_ips")
     @classmethod

@@ -62,7 +62,8 @@ def print_error(message: str) -> None:
 
     from grapevine.cli._render import errors
 
-    errors.print(f"[bold red]error:[/] {escape(message)}", highlight=False, soft_wrap=True)
+    one_line = " ".join(message.split())  # a driver's message may span lines (psycopg's)
+    errors.print(f"[bold red]error:[/] {escape(one_line)}", highlight=False, soft_wrap=True)
 
 
 def fail(message: str) -> NoReturn:

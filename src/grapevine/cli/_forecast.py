@@ -1,4 +1,4 @@
-"""``grapevine forecast``: forecast final sizes from what was observed up to a time."""
+"""``grapevine forecast``: forecast the size at a reference age from what was seen up to a time."""
 
 from __future__ import annotations
 
@@ -37,13 +37,21 @@ def parse_duration(text: str, field: str = "at") -> float:
 
 
 def parse_reference(text: str) -> float:
-    """The forecast's reference age in seconds: ``"final"`` (inf) or a duration.
+    """The forecast's reference age in seconds, a finite duration (``"final"`` is refused).
 
-    >>> parse_reference("final"), parse_reference("24h")
-    (inf, 86400.0)
+    The log-linear regression learns the count at this age from older cascades, and only a
+    count that was reached by the forecast's time is known then; a final size never is.
+
+    >>> parse_reference("24h"), parse_reference("3d")
+    (86400.0, 259200.0)
     """
-    if text.strip().lower() == "final":
-        return math.inf
+    if text.strip().lower() in ("final", "inf"):
+        raise BadInput(
+            f"--reference must be a finite age such as 24h or 3d, got {text!r}: a final size "
+            "is never known when a forecast is made, so the regression cannot learn it from "
+            "older cascades without using counts from after the forecast",
+            field="reference",
+        )
     return parse_duration(text, "reference")
 
 
@@ -119,8 +127,7 @@ def forecast_cascades(
             sys.stdout.write(json.dumps(record) + "\n")
         sys.stdout.flush()
         return
-    horizon = "final size" if math.isinf(reference) else f"size at {_age(reference)}"
-    title = f"Forecasts of the {horizon} from the first {_age(at)} of each cascade"
+    title = f"Forecasts of the size at {_age(reference)} from the first {_age(at)} of each cascade"
     _table(records, title)
     for line in summary(answers, primary=model):
         console.print(line, highlight=False)
@@ -204,6 +211,13 @@ def summary(answers: list[Answer], *, primary: str) -> list[str]:
             "(unbounded above while fewer than "
             f"{min_calibration(level)} older cascades can calibrate it)."
         )
+        floors = sum(h == 0 for h in history)
+        if floors:
+            lines.append(
+                f"{floors} of them had no older cascade past the reference age at their "
+                "forecast time: their forecast is the observed count, a floor, not a forecast "
+                "of growth."
+            )
     return lines
 
 

@@ -118,33 +118,36 @@ def simulate_plan(
     steps: int,
     random_state: int | None,
     client: Any = None,
-) -> tuple[SpreadResult, SpreadResult]:
-    """The seeds' spread to the end and over ``steps`` rounds, on the same simulated worlds
-    (seed ``random_state + 1``, so the plan's own sampling and its check stay apart)."""
+) -> tuple[SpreadResult, list[dict[str, float]]]:
+    """The seeds' spread to the end and their reach round by round (:func:`reach_by_round`
+    over ``steps`` rounds), on the same simulated worlds (seed ``random_state + 1``, so the
+    plan's own sampling and its check stay apart); shown as a progress step."""
     sim_state = None if random_state is None else random_state + 1
-    final = simulate(
-        graph,
-        seeds,
-        model=model,
-        probabilities=probs,
-        runs=runs,
-        random_state=sim_state,
-        client=client,
-    )
-    stepped = simulate(
-        graph,
-        seeds,
-        model=model,
-        probabilities=probs,
-        runs=runs,
-        steps=steps,
-        random_state=sim_state,
-        client=client,
-    )
-    return final, stepped
+    with step(f"simulating the plan {runs:,} times"):
+        final = simulate(
+            graph,
+            seeds,
+            model=model,
+            probabilities=probs,
+            runs=runs,
+            random_state=sim_state,
+            client=client,
+        )
+        stepped = simulate(
+            graph,
+            seeds,
+            model=model,
+            probabilities=probs,
+            runs=runs,
+            steps=steps,
+            random_state=sim_state,
+            client=client,
+        )
+    return final, reach_by_round(stepped)
 
 
-def _spread_record(res: SpreadResult) -> dict[str, float]:
+def spread_record(res: SpreadResult) -> dict[str, float]:
+    """A simulated spread as JSON: mean, standard error, 5th and 95th percentiles, runs."""
     return {
         "mean": res.mean,
         "std_error": res.std_error,
@@ -189,18 +192,16 @@ def plan_campaign(
             random_state=random_state,
             client=client,
         ).fit(graph)
-    with step(f"simulating the plan {runs:,} times"):
-        final, stepped = simulate_plan(
-            graph,
-            est.seeds_,
-            model=model,
-            probs=probs,
-            runs=runs,
-            steps=steps,
-            random_state=random_state,
-            client=client,
-        )
-    by_step = reach_by_round(stepped)
+    final, by_step = simulate_plan(
+        graph,
+        est.seeds_,
+        model=model,
+        probs=probs,
+        runs=runs,
+        steps=steps,
+        random_state=random_state,
+        client=client,
+    )
     seeds = [
         {"seed": _label(s), "marginal_gain": float(g)}
         for s, g in zip(est.seeds_.tolist(), est.marginal_spread_, strict=True)
@@ -213,7 +214,7 @@ def plan_campaign(
         out = {
             "seeds": seeds,
             "spread": est.spread_,
-            "simulated": _spread_record(final),
+            "simulated": spread_record(final),
             "reach_by_step": by_step,
             "n_rr_sets": est.n_rr_sets_,
             "approximation": est.approximation_,
@@ -269,7 +270,7 @@ def simulate_campaign(
     if as_json:
         counts = np.bincount(res.spreads)
         dist = {str(size): int(c) for size, c in enumerate(counts) if c}
-        print(json.dumps({"seeds": len(seeds), **_spread_record(res), "distribution": dist}))
+        print(json.dumps({"seeds": len(seeds), **spread_record(res), "distribution": dist}))
         return
     console.print(
         f"[bold]{res.n_seeds} seeds[/] ({model.upper()}, {probabilities}) over {runs:,} runs: "

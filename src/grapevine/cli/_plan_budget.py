@@ -11,9 +11,9 @@ import numpy as np
 from rich.table import Table
 
 from grapevine.cli._output import write_csv
-from grapevine.cli._plan import simulate_plan
+from grapevine.cli._plan import simulate_plan, spread_record
 from grapevine.cli._render import console, json_value, step
-from grapevine.diffusion import reach_by_round, reach_summary
+from grapevine.diffusion import reach_summary
 from grapevine.errors import BadInput, InvalidParameter
 from grapevine.graph import Graph
 from grapevine.influence import (
@@ -96,16 +96,6 @@ def _reach_table(by_step: list[dict[str, float]], final: Any, runs: int) -> Tabl
     return reach
 
 
-def _spread(res: Any) -> dict[str, float]:
-    return {
-        "mean": res.mean,
-        "std_error": res.std_error,
-        "p5": res.p5,
-        "p95": res.p95,
-        "runs": res.runs,
-    }
-
-
 def _no_arcs_note(graph: Graph) -> str | None:
     if graph.n_edges:
         return None
@@ -155,17 +145,15 @@ def plan_budget(
             budget, costs, epsilon=epsilon, model=model, probabilities=probs,
             random_state=random_state,
         ).fit(graph)  # fmt: skip
-    with step(f"simulating the plan {runs:,} times"):
-        final, stepped = simulate_plan(
-            graph,
-            est.seeds_,
-            model=model,
-            probs=probs,
-            runs=runs,
-            steps=steps,
-            random_state=random_state,
-        )
-    by_step = reach_by_round(stepped)
+    final, by_step = simulate_plan(
+        graph,
+        est.seeds_,
+        model=model,
+        probs=probs,
+        runs=runs,
+        steps=steps,
+        random_state=random_state,
+    )
     seed_cost = costs[est.seed_index_]
     seeds = [
         {"seed": json_value(s), "cost": float(c), "marginal_gain": float(g)}
@@ -209,7 +197,7 @@ def plan_budget(
             "spent": est.cost_,
             "strategy": est.strategy_,
             "spread": est.spread_,
-            "simulated": _spread(final),
+            "simulated": spread_record(final),
             "reach_by_step": by_step,
             "n_rr_sets": est.n_rr_sets_,
             "approximation": est.approximation_,
@@ -269,8 +257,12 @@ def plan_discounts(
     steps: int,
     random_state: int | None,
     as_json: bool,
+    fmt: str | None = None,
 ) -> None:
-    """Partial discounts under ``budget`` (ContinuousIM) and the reach they buy, round by round."""
+    """Partial discounts under ``budget`` (ContinuousIM) and the reach they buy, round by round.
+
+    ``fmt`` ``"csv"`` prints the people alone (order, seed, discount, probability of taking it).
+    """
     smallest = min(levels) if levels else math.inf
     if budget < smallest:
         raise InvalidParameter(
@@ -284,6 +276,19 @@ def plan_discounts(
         probabilities=probs,
         random_state=random_state,
     ).fit(graph)
+    people = [
+        {"seed": json_value(s), "discount": float(c), "probability": float(p)}
+        for s, c, p in zip(
+            est.seeds_.tolist(),
+            est.seed_discounts_,
+            est.seed_probabilities_[est.seed_index_],
+            strict=True,
+        )
+    ]
+    if fmt == "csv":
+        write_csv([{"order": i, **row} for i, row in enumerate(people, 1)],
+                  ["order", "seed", "discount", "probability"])  # fmt: skip
+        return
     sim_state = None if random_state is None else random_state + 1
     final = simulate_random_seeds(
         graph,
@@ -304,15 +309,6 @@ def plan_discounts(
     )
     assert stepped.new_by_step is not None
     by_step = reach_summary(np.cumsum(stepped.new_by_step, axis=1))
-    people = [
-        {"seed": json_value(s), "discount": float(c), "probability": float(p)}
-        for s, c, p in zip(
-            est.seeds_.tolist(),
-            est.seed_discounts_,
-            est.seed_probabilities_[est.seed_index_],
-            strict=True,
-        )
-    ]
     note = _no_arcs_note(graph)
     if as_json:
         out: dict[str, Any] = {
@@ -327,7 +323,7 @@ def plan_discounts(
             "unified_discount": est.unified_discount_,
             "full_discount_spread": json_value(est.full_discount_spread_),
             "validation_spread": est.validation_spread_,
-            "simulated": _spread(final),
+            "simulated": spread_record(final),
             "reach_by_step": by_step,
             "n_rr_sets": est.n_rr_sets_,
         }

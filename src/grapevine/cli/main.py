@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 import typer
 
@@ -211,22 +211,57 @@ for _kind in ("persons", "ties", "posts"):
     _generic(_kind)
 
 
+#: The columns of ``grapevine info --format csv``: one row per count.
+INFO_CSV_KEYS = (
+    "what",
+    "platform",
+    "kind",
+    "count",
+    "timed",
+    "cascades",
+    "with_parent",
+    "first",
+    "last",
+)
+
+
+def _info_rows(summary: dict[str, Any]) -> list[dict[str, Any]]:
+    """The store summary's counts as records: persons per platform, ties per platform and
+    kind, posts per platform, then the campaigns and referral events."""
+    rows = [{"what": "persons", **row} for row in summary["persons"]]
+    rows += [{"what": "ties", **row} for row in summary["ties"]]
+    rows += [{"what": "posts", **row} for row in summary["posts"]]
+    rows += [{"what": name, "count": summary[name]} for name in ("campaigns", "referral_events")]
+    return rows
+
+
 @app.command()
 def info(
     db: DbOption = None,
-    as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of tables.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON (as --format json).")] = False,
+    format: FormatOption = None,
 ) -> None:
-    """What the store holds: persons, ties by kind, posts and cascades, recent imports."""
+    """What the store holds: persons, ties by kind, posts and cascades, recent imports.
+
+    --format json prints the whole summary (import runs included); --format csv prints the
+    counts, one row per platform and kind (columns what, platform, kind, count, timed,
+    cascades, with_parent, first, last; times in Unix seconds).
+    """
+    from grapevine.cli._output import output_format, write_csv
     from grapevine.cli._render import console, summary_tables
     from grapevine.store import Store
 
+    fmt = output_format(format, as_json=as_json)
     try:
         with Store(db, create=False) as store:
             summary = store.summary()
     except GrapevineError as exc:
         raise _fail(exc) from None
-    if as_json:
+    if fmt == "json":
         typer.echo(json.dumps(summary, indent=2))
+        return
+    if fmt == "csv":
+        write_csv(_info_rows(summary), INFO_CSV_KEYS)
         return
     console.print(f"[bold]Store[/] {summary['url']}")
     for table in summary_tables(summary):
@@ -331,10 +366,12 @@ def forecast(
     reference: Annotated[
         str,
         typer.Option(
-            help="Forecast the size at this age (e.g. 24h) instead of the final size; older "
-            "cascades not yet that old are not learned from."
+            help="Forecast the count at this age after the first event (e.g. 24h, 3d). The "
+            "regression learns it only from older cascades that had reached this age by the "
+            "forecast's time (start + --at); a final size is never known then, so 'final' is "
+            "refused. Where none had, the answer is the observed count, a floor."
         ),
-    ] = "final",
+    ] = "24h",
     level: Annotated[
         float,
         typer.Option(min=0.5, max=0.99, help="Coverage of the log-linear model's interval."),
@@ -360,14 +397,16 @@ def forecast(
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="One JSON line per cascade.")] = False,
 ) -> None:
-    """Forecast the final size of each cascade in a file or the store from its first --at.
+    """Forecast each cascade's count at --reference in a file or the store from its first --at.
 
     A file needs no store. Every cascade gets a number and an interval: from the Hawkes
-    process or SEISMIC when they can forecast, otherwise from a log-linear regression of
-    final on early counts learned from the cascades that started earlier (Szabo-Huberman,
-    split-conformal interval). Each line says which model answered, why the first one could
-    not, and the actual final size in the file, so forecasts can be scored on data the models
-    never saw.
+    process (which forecasts the final size) or SEISMIC when they can forecast, otherwise from
+    a log-linear regression of later on early counts (Szabo-Huberman, split-conformal
+    interval) learned only from what was known at the forecast's time. Without such history
+    the regression answers with the observed count and [observed, inf). Each line says which
+    model answered, why the first one could not, and the actual count in the file. Measured
+    errors: docs/forecast-fallback.md (on the shared Twitter cascades the regression is worse
+    than forecasting no growth).
     """
     from grapevine.cli._forecast import (
         cascades_from_file,
@@ -474,7 +513,8 @@ def plan(
         Literal["table", "json", "csv"] | None,
         typer.Option(
             "--format",
-            help="table, json (the whole plan) or csv (the seeds: order, seed, cost, gain).",
+            help="table, json (the whole plan) or csv (the seeds: order, seed, cost, gain; "
+            "with --discount: order, seed, discount, probability).",
             show_default=False,
         ),
     ] = None,
@@ -596,12 +636,10 @@ def plan(
         if discount is not None:
             if costs is not None or tipping:
                 raise BadInput("--discount does not combine with --costs or --tipping")
-            if fmt == "csv":
-                raise BadInput("--discount prints a table or JSON, not CSV", field="format")
             pb.plan_discounts(
                 graph, budget=budget, curve=discount, levels=pb.levels_arg(levels), model=model,
                 probs=probs, probs_name=name, runs=runs, steps=steps,
-                random_state=random_state, as_json=as_json,
+                random_state=random_state, as_json=as_json, fmt=fmt,
             )  # fmt: skip
             return
         pb.plan_budget(
@@ -868,8 +906,9 @@ def serve(
 ) -> None:
     """Serve the HTTP API with uvicorn: campaigns, /r/{code} links, events, webhooks, stats.
 
-    Set GRAPEVINE_IP_SALT (and the webhook secrets) first: the referral routes answer 503
-    without them. OpenAPI docs are at /docs.
+    Set GRAPEVINE_IP_SALT and GRAPEVINE_SECRETS_KEY first (the key that encrypts each
+    tenant's webhook secrets): the routes that need them answer 503 without them. OpenAPI
+    docs are at /docs.
 
     Clicks on /r/{code} are committed in batches (group commit). By default a redirect is
     answered before its click is committed, and a crash (SIGKILL, OOM) loses the clicks not
@@ -914,8 +953,7 @@ def serve(
         name
         for name, value in (
             ("GRAPEVINE_IP_SALT", settings.ip_salt),
-            ("GRAPEVINE_WEBHOOK_SECRET", settings.webhook_secret),
-            ("GRAPEVINE_STRIPE_WEBHOOK_SECRET", settings.stripe_webhook_secret),
+            ("GRAPEVINE_SECRETS_KEY", settings.secrets_key),
         )
         if value is None
     ]
@@ -923,6 +961,21 @@ def serve(
         errors.print(
             f"[yellow]warning:[/] {', '.join(missing)} not set: the routes that need them "
             "answer 503 until they are.",
+            highlight=False,
+        )
+    legacy = [
+        name
+        for name, value in (
+            ("GRAPEVINE_WEBHOOK_SECRET", settings.webhook_secret),
+            ("GRAPEVINE_STRIPE_WEBHOOK_SECRET", settings.stripe_webhook_secret),
+        )
+        if value is not None
+    ]
+    if legacy:
+        errors.print(
+            f"[yellow]warning:[/] {', '.join(legacy)} is deprecated and verifies tenant "
+            "'default' only: give each tenant its own with `grapevine tenant webhook-secret "
+            "rotate`.",
             highlight=False,
         )
     if workers == 1:

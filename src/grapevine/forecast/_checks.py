@@ -28,3 +28,22 @@ def float_pair(a: ArrayLike, b: ArrayLike, names: tuple[str, str]) -> tuple[Floa
             f"{y.shape}"
         )
     return x, y
+
+
+def as_floats(values: ArrayLike, name: str) -> FloatArray:
+    """``values`` as a 1-d float array (a scalar becomes one element), or :class:`BadInput`.
+
+    The error names ``name`` as its field.
+
+    >>> as_floats(3, "degree").tolist()
+    [3.0]
+    """
+    try:
+        arr = np.asarray(values, dtype=np.float64)
+    except (TypeError, ValueError) as exc:
+        raise BadInput(f"{name} must be numbers ({exc})", field=name) from None
+    if arr.ndim == 0:
+        arr = arr.reshape(1)
+    if arr.ndim != 1:
+        raise BadInput(f"{name} must be one-dimensional, got shape {arr.shape}", field=name)
+    return arr

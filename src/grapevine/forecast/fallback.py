@@ -4,9 +4,12 @@ SEISMIC and the Hawkes process forecast a cascade from its own events, and refus
 when those cannot support a forecast: too few events ("too young"), a process that is still
 exploding ("supercritical"), a fit that did not converge. :func:`forecast_with_fallback` keeps
 their answer where there is one and otherwise asks :class:`~grapevine.forecast.loglinear.
-LogLinear`, fitted on the *older* cascades of the same collection: only cascades that started
-strictly before the one being forecast and whose reference age was reached within the data.
-So no forecast ever learns from a later cascade.
+LogLinear`, fitted on the *older* cascades of the same collection, and only on what was
+observable when the forecast is made: a cascade started at ``start`` is forecast at ``start +
+at``, and an older cascade teaches it only if its own reference age had passed by then
+(``start_j + reference <= start + at``, and within the data). No forecast learns from a later
+cascade, nor from a count that did not exist yet at its forecast time. The final size is never
+known at a finite time, so the regression needs a finite reference age (24 h by default).
 
 Each :class:`Answer` says which model answered (``"seismic"``, ``"hawkes"`` or
 ``"loglinear"``) and, when the primary model did not, why (its ``"cannot forecast yet: ..."``
@@ -30,14 +33,21 @@ from grapevine.forecast._result import Forecast
 from grapevine.forecast.loglinear import LEVEL, MODEL, LogLinear
 from grapevine.forecast.seismic import N_STAR
 
-__all__ = ["HISTORY", "PRIMARIES", "Answer", "Primary", "forecast_with_fallback"]
+__all__ = ["HISTORY", "PRIMARIES", "REFERENCE", "Answer", "Primary", "forecast_with_fallback"]
 
 Primary = Literal["hawkes", "seismic", "none"]
 #: The models that may answer first; ``"none"`` asks the log-linear regression for every cascade.
 PRIMARIES: tuple[Primary, ...] = ("hawkes", "seismic", "none")
 FloatArray = NDArray[np.float64]
-#: How many of the most recent older complete cascades the regression learns from by default.
+#: How many of the most recent usable older cascades the regression learns from by default.
 HISTORY = 300
+#: Default reference age (seconds): the count 24 h after the first event is forecast.
+REFERENCE = 86400.0
+#: What a forecast without usable history says (the log-linear floor).
+NO_HISTORY = (
+    "no older cascade had reached the reference age by this forecast's time: the observed "
+    "count is a floor"
+)
 
 
 @dataclass(frozen=True)
@@ -79,7 +89,7 @@ def forecast_with_fallback(
     at: float,
     *,
     primary: Primary = "hawkes",
-    reference: float = math.inf,
+    reference: float = REFERENCE,
     known_until: float | None = None,
     level: float = LEVEL,
     calibration: float = 0.5,
@@ -102,15 +112,17 @@ def forecast_with_fallback(
     primary : {"hawkes", "seismic", "none"}, default "hawkes"
         The model asked first, from the cascade's own events (marks or degrees all set to
         ``degree``); ``"none"`` uses the log-linear regression for every cascade.
-    reference : float, default inf
-        The age whose count is forecast: ``inf`` for the final size (every event of the
-        cascade in the data); finite for the count at ``reference`` seconds (SEISMIC then
-        forecasts that horizon; the Hawkes process forecasts the final size only).
+    reference : float, default 86400 (24 h)
+        The age whose count is forecast, in seconds, finite and at least ``at``. SEISMIC
+        forecasts that horizon; the Hawkes process forecasts the final size only (at least
+        the count at ``reference``). It must be finite because the regression learns the
+        count at ``reference`` of older cascades, and only a count already reached at the
+        forecast's time is known then; a final size never is.
     known_until : float, optional
         End of the data, on the clock of ``start`` (default: the latest event of all the
-        cascades). An older cascade trains the regression only if ``start + reference <=
-        known_until``; with ``reference = inf`` every older cascade counts as complete (the
-        data is treated as an archive of finished cascades).
+        cascades). The forecast of cascade i is made at ``start_i + at``; an older cascade j
+        trains it only if ``start_j + reference <= min(start_i + at, known_until)``: its
+        count at the reference age existed at the forecast's time and lies within the data.
     level : float, default 0.9
         Coverage of the log-linear regression's conformal interval.
     calibration : float, default 0.5
@@ -126,34 +138,35 @@ def forecast_with_fallback(
     only : iterable of str, optional
         Forecast only these cascades (the others still serve as history); default: all.
     history : int or None, default 300
-        Learn from at most this many older complete cascades, the most recent ones; None:
-        all of them. Platforms drift: on the Twitter cascades of the shared data, growth from
-        1 h to 3 days fell from x7.5 to x1.3 (median) within six days, and learning from all
-        older cascades over-forecast by 324 % (median) where the latest 300 gave 71 %
-        (docs/forecast-fallback.md).
+        Learn from at most this many usable older cascades, the most recent ones; None: all
+        of them. Platforms drift: on the Twitter cascades of the shared data, growth from 1 h
+        to 3 days fell from x7.5 to x1.3 (median) within six days (docs/forecast-fallback.md
+        gives the measured errors of both settings).
 
     Returns
     -------
     list of Answer
         One per forecast cascade, in input order. Every answer has a finite point forecast.
-        A cascade with no older complete cascade to learn from gets the log-linear floor:
-        the observed count, with the interval ``[observed, inf)``, and a message saying so.
+        A cascade with no usable older cascade gets the log-linear floor: model
+        ``"loglinear"`` with ``n_fit = 0``, the observed count as forecast, the interval
+        ``[observed, inf)``, and a message saying so.
 
     Raises
     ------
     BadInput
         When a cascade has no event, a negative or non-finite time, or ids repeat.
     InvalidParameter
-        When ``at``, ``reference``, ``primary``, ``level``, ``calibration`` or ``degree`` is
-        out of its domain.
+        When ``at``, ``reference`` (not finite, or below ``at``), ``primary``, ``level``,
+        ``calibration`` or ``degree`` is out of its domain.
 
     Notes
     -----
-    The training set of a cascade is the set of cascades with an earlier start that are
-    complete; sorted by start, it is a prefix, so the whole run costs :math:`O(n^2)` in the
-    number of cascades for the regressions (microseconds each) plus one primary fit per
-    cascade (milliseconds to seconds, see the primary's docs). Counts include the original
-    post.
+    The training set of cascade i is the set of cascades with an earlier start whose
+    reference age had passed at ``start_i + at`` (and within ``known_until``); sorted by
+    start, it is a prefix, so the whole run costs :math:`O(n^2)` in the number of cascades
+    for the regressions (microseconds each) plus one primary fit per cascade (milliseconds
+    to seconds, see the primary's docs). Since ``reference >= at``, each training cascade's
+    count at ``at`` was known at that time too. Counts include the original post.
 
     References
     ----------
@@ -162,21 +175,23 @@ def forecast_with_fallback(
 
     Examples
     --------
-    Four cascades (starts 0, 100, 200, 300 s); the Hawkes process needs 50 events, so the
-    regression answers, learning growth x2 from the older ones:
+    Four cascades started 1000 s apart, forecast from their first minute to their count at
+    10 min. The Hawkes process needs 50 events, so the regression answers. Cascade ``a`` has
+    no older cascade; ``b`` is forecast at 1060 s, when ``a`` had reached 10 min (at 600 s)
+    and grown x1.5 between the two ages, so ``b`` gets 3 x 1.5:
 
     >>> cascades = [
-    ...     ("a", 0.0, [0, 10, 5000, 6000]),
-    ...     ("b", 100.0, [0, 20, 30, 4000, 4500, 5000]),
-    ...     ("c", 200.0, [0, 5, 7000]),
-    ...     ("d", 300.0, [0, 1, 2, 3]),
+    ...     ("a", 0.0, [0, 10, 500, 6000]),
+    ...     ("b", 1000.0, [0, 20, 30, 400, 4500, 5000]),
+    ...     ("c", 2000.0, [0, 5, 300]),
+    ...     ("d", 3000.0, [0, 1, 2, 3]),
     ... ]
-    >>> answers = forecast_with_fallback(cascades, at=60)
+    >>> answers = forecast_with_fallback(cascades, at=60, reference=600)
     >>> [(a.cascade, a.model, round(a.forecast.final_size, 3)) for a in answers]
-    [('a', 'loglinear', 2.0), ('b', 'loglinear', 6.0), ('c', 'loglinear', 4.0),
-     ('d', 'loglinear', 8.0)]
-    >>> answers[0].forecast.message
-    'no older complete cascade to learn from: the observed count is a floor'
+    [('a', 'loglinear', 2.0), ('b', 'loglinear', 4.5), ('c', 'loglinear', 3.0),
+     ('d', 'loglinear', 6.0)]
+    >>> answers[0].forecast.params["n_fit"], answers[0].forecast.interval
+    (0.0, (2.0, inf))
     >>> answers[3].why
     'cannot forecast yet: only 4 events observed, need at least 50'
     """
@@ -184,7 +199,7 @@ def forecast_with_fallback(
     check_number(at, "at", owner, low=0, high_closed=False)
     given: object = reference
     if not (isinstance(given, (int, float)) and not isinstance(given, bool) and given > 0):
-        raise InvalidParameter("reference", owner, "a float in the range (0, inf]", reference)
+        raise InvalidParameter("reference", owner, "a float in the range (0, inf)", reference)
     if primary not in PRIMARIES:
         raise InvalidParameter("primary", owner, f"one of {list(PRIMARIES)}", primary)
     if degree is None:
@@ -194,8 +209,10 @@ def forecast_with_fallback(
     if history is not None:
         check_number(history, "history", owner, kind=numbers.Integral, low=1)
     at, reference = float(at), float(reference)
-    if reference < at:
-        raise InvalidParameter("reference", owner, f"a float in the range [{at:g}, inf]", reference)
+    if reference < at or not math.isfinite(reference):
+        # a final size (inf) is never known when a forecast is made: learning it would use
+        # counts from after the forecast's time
+        raise InvalidParameter("reference", owner, f"a float in the range [{at:g}, inf)", reference)
 
     ids, starts, times = _materialise(cascades)
     n = len(ids)
@@ -207,9 +224,10 @@ def forecast_with_fallback(
     at_ref = np.array(
         [np.searchsorted(t, reference, side="right") for t in times], dtype=np.float64
     )
-    complete = starts + reference <= until if math.isfinite(reference) else np.ones(n, bool)
     order = np.argsort(starts, kind="stable")
     sorted_starts = starts[order]
+    # when each cascade's count at the reference age became known, in start order
+    sorted_known = sorted_starts + reference
 
     wanted = None if only is None else {str(c) for c in only}
     answers: list[Answer] = []
@@ -222,9 +240,12 @@ def forecast_with_fallback(
             if first.ok:
                 answers.append(Answer(ids[i], float(starts[i]), first, first, primary))
                 continue
-        # older = started strictly before: a prefix of the cascades sorted by start
-        older = order[: int(np.searchsorted(sorted_starts, starts[i], side="left"))]
-        train = older[complete[older]]
+        # usable = started strictly before, with the count at the reference age known at the
+        # forecast's time (start_i + at) and within the data: both prefixes in start order
+        now = min(until, float(starts[i]) + at)
+        n_older = int(np.searchsorted(sorted_starts, starts[i], side="left"))
+        n_known = int(np.searchsorted(sorted_known, now, side="right"))
+        train = order[: min(n_older, n_known)]
         if history is not None:
             train = train[max(0, len(train) - history) :]
         fc = _loglinear(observed[train], at_ref[train], observed[i], level, calibration, fit_slope)
@@ -267,7 +288,7 @@ def _loglinear(
     fit_slope: bool,
 ) -> Forecast:
     if len(x) == 0:
-        note = "no older complete cascade to learn from: the observed count is a floor"
+        note = NO_HISTORY
         params = {"n_fit": 0.0, "n_calibration": 0.0}
         floor = float(new)
         return Forecast(MODEL, "ok", floor, (floor, math.inf), level, int(new), note, params)

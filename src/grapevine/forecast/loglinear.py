@@ -37,6 +37,7 @@ from numpy.typing import ArrayLike, NDArray
 
 from grapevine._validation import check_number
 from grapevine.errors import BadInput, InvalidParameter
+from grapevine.forecast._checks import as_floats
 from grapevine.forecast._result import Forecast
 
 __all__ = ["LEVEL", "LogLinear", "loglinear_forecast", "min_calibration"]
@@ -375,14 +376,7 @@ def _check_new(observed: ArrayLike) -> FloatArray:
 
 
 def _as_counts(values: ArrayLike, name: str) -> FloatArray:
-    try:
-        arr = np.asarray(values, dtype=np.float64)
-    except (TypeError, ValueError) as exc:
-        raise BadInput(f"{name} must be numbers ({exc})", field=name) from None
-    if arr.ndim == 0:
-        arr = arr.reshape(1)
-    if arr.ndim != 1:
-        raise BadInput(f"{name} must be one-dimensional, got shape {arr.shape}", field=name)
+    arr = as_floats(values, name)
     bad = ~np.isfinite(arr) | (arr < 1)
     if np.any(bad):
         i = int(np.argmax(bad))

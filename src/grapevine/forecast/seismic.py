@@ -51,6 +51,7 @@ from scipy.special import gammaincinv
 
 from grapevine._validation import check_number
 from grapevine.errors import BadInput, InvalidParameter
+from grapevine.forecast._checks import as_floats
 from grapevine.forecast._result import Forecast
 
 __all__ = [
@@ -927,23 +928,11 @@ def _with_extra(base: Forecast, extra: _Extra) -> SeismicForecast:
 
 
 # ---------------------------------------------------------------------------- checks
-def _as_floats(values: ArrayLike, name: str) -> FloatArray:
-    try:
-        arr = np.asarray(values, dtype=np.float64)
-    except (TypeError, ValueError) as exc:
-        raise BadInput(f"{name} must be numbers ({exc})", field=name) from None
-    if arr.ndim == 0:
-        arr = arr.reshape(1)
-    if arr.ndim != 1:
-        raise BadInput(f"{name} must be one-dimensional, got shape {arr.shape}", field=name)
-    return arr
-
-
 def _check_cascade(
     share_time: ArrayLike, degree: ArrayLike, owner: str
 ) -> tuple[FloatArray, FloatArray]:
-    s = _as_floats(share_time, "share_time")
-    n = _as_floats(degree, "degree")
+    s = as_floats(share_time, "share_time")
+    n = as_floats(degree, "degree")
     if len(s) != len(n):
         raise BadInput(
             f"share_time and degree must have one length, got {len(s)} and {len(n)} ({owner})"
@@ -971,14 +960,14 @@ def _check_cascade(
 
 
 def _check_times(values: ArrayLike, name: str) -> FloatArray:
-    t = _as_floats(values, name)
+    t = as_floats(values, name)
     if not np.all(np.isfinite(t)) or np.any(t < 0):
         raise BadInput(f"{name} must be finite and non-negative", field=name)
     return t
 
 
 def _check_aligned(values: ArrayLike, name: str, length: int) -> FloatArray:
-    arr = _as_floats(values, name)
+    arr = as_floats(values, name)
     if len(arr) != length:
         raise BadInput(
             f"{name} must have one value per prediction time ({length}), got {len(arr)}", field=name

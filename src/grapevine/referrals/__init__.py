@@ -10,7 +10,8 @@ it. See docs/referrals.md.
 - Offers and rewards: :class:`Offer`, :class:`Incentive`, :class:`Tier`,
   :class:`RewardLedger` and its twin :func:`compute_rewards`.
 - Webhooks: :func:`sign_webhook` / :func:`verify_webhook`, and Stripe's
-  :func:`verify_stripe_signature`.
+  :func:`verify_stripe_signature`; the thank-you page snippet's :func:`embed_signature` /
+  :func:`verify_embed_signature`.
 - Fraud and bots: :func:`normalize_email`, :func:`is_disposable_email`,
   :func:`self_referral`, :func:`velocity_bursts`, :func:`find_rings`, :func:`review_queue`,
   :func:`classify_request`, :func:`classify_user_agent`.
@@ -59,11 +60,13 @@ from grapevine.referrals._rewards import (
 )
 from grapevine.referrals._share import (
     CHANNELS,
+    EMBED_TOLERANCE_SECONDS,
     channel_link,
     embed_signature,
     page_token,
     read_page_token,
     share_links,
+    verify_embed_signature,
 )
 from grapevine.referrals._traffic import (
     TrafficClass,
@@ -87,6 +90,7 @@ __all__ = [
     "CHANNELS",
     "CODE_ALPHABET",
     "DEFAULT_WINDOW_SECONDS",
+    "EMBED_TOLERANCE_SECONDS",
     "PLUS_TAG_DOMAINS",
     "RISK_LEVELS",
     "SIGNATURE_HEADER",
@@ -136,6 +140,7 @@ __all__ = [
     "stripe_signature_header",
     "truncate_ip",
     "velocity_bursts",
+    "verify_embed_signature",
     "verify_stripe_signature",
     "verify_webhook",
     "viral_cycle_time",

@@ -15,21 +15,27 @@ import base64
 import hashlib
 import hmac
 import time
+from collections.abc import Iterable
 from urllib.parse import quote, urlencode, urlsplit, urlunsplit
 
-from grapevine.errors import BadInput, LinkExpired
+from grapevine.errors import BadInput, InvalidSignature, LinkExpired
 
 __all__ = [
     "CHANNELS",
+    "EMBED_TOLERANCE_SECONDS",
     "channel_link",
     "embed_signature",
     "page_token",
     "read_page_token",
     "share_links",
+    "verify_embed_signature",
 ]
 
 #: The channels a participant can share to, in the order the page shows them.
 CHANNELS = ("whatsapp", "facebook", "x", "linkedin", "mastodon", "email", "copy")
+
+#: How long a thank-you page's signature stays valid (the page may be reloaded later).
+EMBED_TOLERANCE_SECONDS = 24 * 3600
 
 _TOKEN_VERSION = "p1"
 _SIG_BYTES = 16
@@ -139,11 +145,55 @@ def read_page_token(token: str, secret: str, *, now: float | None = None) -> int
 def embed_signature(secret: str, campaign_id: int, email: str, timestamp: int) -> str:
     """What the shop's server signs so the thank-you page snippet may enrol ``email``.
 
-    Hex HMAC-SHA256 of ``"{campaign_id}.{email}.{timestamp}"`` under the webhook secret: the
-    snippet runs in the buyer's browser, so it carries this signature, never a key.
+    Hex HMAC-SHA256 of ``"{campaign_id}.{email}.{timestamp}"`` under a ``grapevine`` webhook
+    secret of the campaign's tenant (the one that signs its webhooks): the snippet runs in
+    the buyer's browser, so it carries this signature, never a key.
 
     >>> embed_signature("s3cret", 7, "ann@example.com", 1700000000)[:16]
     '70d97f39c52b50ba'
     """
     message = f"{campaign_id}.{email.strip()}.{timestamp}".encode()
     return hmac.new(secret.encode(), message, hashlib.sha256).hexdigest()
+
+
+def verify_embed_signature(
+    signature: str,
+    secrets: str | Iterable[str],
+    *,
+    campaign_id: int,
+    email: str,
+    timestamp: int,
+    now: float | None = None,
+    tolerance: float = EMBED_TOLERANCE_SECONDS,
+) -> None:
+    """Check a thank-you page snippet's ``signature`` against each of ``secrets``.
+
+    ``secrets`` are the secrets verifying now for the campaign's tenant (during a rotation's
+    overlap, the new and the previous ones); each is compared in constant time.
+
+    Raises
+    ------
+    InvalidSignature
+        ``"no matching signature"`` when no secret made it (a forgery, another tenant's
+        secret, another campaign or e-mail); ``"timestamp outside the tolerance"`` when it is
+        genuine but older (or newer) than ``tolerance`` seconds.
+
+    >>> sig = embed_signature("s3cret", 7, "ann@example.com", 1700000000)
+    >>> verify_embed_signature(sig, ["old", "s3cret"], campaign_id=7, email="ann@example.com",
+    ...                        timestamp=1700000000, now=1700000100)
+    >>> verify_embed_signature(sig, "other", campaign_id=7, email="ann@example.com",
+    ...                        timestamp=1700000000, now=1700000100)
+    Traceback (most recent call last):
+    ...
+    grapevine.errors.InvalidSignature: Webhook signature rejected: no matching signature.
+    """
+    keys = [secrets] if isinstance(secrets, str) else list(secrets)
+    given = signature.strip().lower().encode()
+    matched = False
+    for key in keys:  # every key, so the time taken does not say which one matched
+        expected = embed_signature(key, campaign_id, email, timestamp).encode()
+        matched |= hmac.compare_digest(expected, given)
+    if not matched:
+        raise InvalidSignature("no matching signature")
+    if abs((time.time() if now is None else now) - timestamp) > tolerance:
+        raise InvalidSignature("timestamp outside the tolerance")

@@ -18,7 +18,16 @@ from pydantic_core import PydanticCustomError
 
 from grapevine._validation import MONEY, TIME, Domain, text_problem
 
-__all__ = ["EventTime", "Json", "JsonObject", "Money", "Text", "check_json", "check_text"]
+__all__ = [
+    "EventTime",
+    "Json",
+    "JsonObject",
+    "Money",
+    "Text",
+    "check_json",
+    "check_text",
+    "in_domain",
+]
 
 MAX_DEPTH = 32
 """How deeply a JSON value of a request (a campaign's offer) may nest."""
@@ -32,7 +41,10 @@ def check_text(value: str) -> str:
     return value
 
 
-def _domain(domain: Domain) -> AfterValidator:
+def in_domain(domain: Domain) -> AfterValidator:
+    """A pydantic validator passing a number (int or float) in ``domain`` through unchanged;
+    outside, a validation error worded ``The value must be ... Got ... instead.``"""
+
     def check(value: float) -> float:
         problem = domain.problem(value)
         if problem is not None:
@@ -70,7 +82,7 @@ EventTime = Annotated[
         description="Unix seconds (UTC) of years 1900-2099.",
         json_schema_extra={"minimum": TIME.low, "exclusiveMaximum": TIME.high},
     ),
-    _domain(TIME),
+    in_domain(TIME),
 ]
 """A time in ``TIME``: finite Unix seconds of the years 1900-2099."""
 
@@ -80,7 +92,7 @@ Money = Annotated[
         description="0 to 10^12 units of the currency.",
         json_schema_extra={"minimum": MONEY.low, "maximum": MONEY.high},
     ),
-    _domain(MONEY),
+    in_domain(MONEY),
 ]
 """An amount in ``MONEY``: finite, 0 to 10^12 units of the currency."""
 

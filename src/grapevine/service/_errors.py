@@ -11,11 +11,17 @@ HTTP layer's own answers ``NotFound``, ``Unauthorized``, ``Forbidden``, ``Confli
 ``field`` names the first field at fault (dotted for nested ones: ``offer.referrer``;
 ``body`` for the whole body); ``errors`` lists every field at fault (a 422 of the schema);
 ``reason`` is what failed in a signature check (400 ``InvalidSignature``).
+
+An exception that no handler answers (a bug) is answered by :class:`UnhandledErrors`: a 500
+``InternalServerError`` in the same shape, with the security headers, its traceback logged
+on ``grapevine.service``; the client learns nothing about the failure.
 """
 
 from __future__ import annotations
 
 import itertools
+import json
+import logging
 from http import HTTPStatus
 from typing import Any
 
@@ -24,6 +30,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from grapevine.errors import (
     BadInput,
@@ -33,7 +40,17 @@ from grapevine.errors import (
     UnknownPerson,
 )
 
-__all__ = ["ErrorBody", "FieldError", "error_body", "error_name", "install_error_handlers"]
+__all__ = [
+    "UNHANDLED_DETAIL",
+    "ErrorBody",
+    "FieldError",
+    "UnhandledErrors",
+    "error_body",
+    "error_name",
+    "install_error_handlers",
+]
+
+_log = logging.getLogger("grapevine.service")
 
 
 class FieldError(BaseModel):
@@ -195,3 +212,67 @@ def declare_error_body(schema: dict[str, Any]) -> dict[str, Any]:
     for name in ("HTTPValidationError", "ValidationError"):
         components.pop(name, None)
     return schema
+
+
+UNHANDLED_DETAIL = "The server failed to answer this request; the error was logged."
+
+
+class UnhandledErrors:
+    """ASGI middleware: an exception that escapes the app becomes a 500 in the error shape.
+
+    Starlette's own last resort (``ServerErrorMiddleware``) sits outside every middleware the
+    app adds, so its plain-text 500 carried none of the security headers. This one is the
+    outermost of the app's middlewares and sends ``headers`` (the security headers of a
+    non-HTML answer, :func:`grapevine.service._headers.security_headers`) itself, with HSTS
+    when ``https`` or the request came over https. The traceback is logged on
+    ``grapevine.service`` with the method and path; the client gets
+    ``{"error": "InternalServerError", "detail": ...}``. An exception after the answer
+    started cannot change it: it is logged and re-raised (the server closes the connection).
+    """
+
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        headers: tuple[tuple[bytes, bytes], ...],
+        https_headers: tuple[tuple[bytes, bytes], ...],
+        https: bool = False,
+    ) -> None:
+        self.app = app
+        self.https = https
+        self._headers = headers
+        self._https_headers = https_headers
+        self._body = json.dumps(error_body(500, UNHANDLED_DETAIL)).encode()
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def watch(message: Message) -> None:
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+            await send(message)
+
+        try:
+            await self.app(scope, receive, watch)
+        except Exception:
+            _log.exception("unhandled error in %s %s", scope.get("method"), scope.get("path"))
+            if started:
+                raise
+            secure = self.https or scope.get("scheme") == "https"
+            await send(
+                {
+                    "type": "http.response.start",
+                    "status": 500,
+                    "headers": [
+                        (b"content-type", b"application/json"),
+                        (b"content-length", str(len(self._body)).encode()),
+                        (b"cache-control", b"no-store"),
+                        *(self._https_headers if secure else self._headers),
+                    ],
+                }
+            )
+            await send({"type": "http.response.body", "body": self._body})

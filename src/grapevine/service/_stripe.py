@@ -13,27 +13,16 @@ import json
 from typing import Annotated, Any
 
 from fastapi.exceptions import RequestValidationError
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
-from pydantic_core import PydanticCustomError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from grapevine._validation import CENTS, TIME, Domain
-from grapevine.service._domains import Text
+from grapevine._validation import CENTS, TIME
+from grapevine.service._domains import Text, in_domain
 
 __all__ = ["CheckoutSession", "Refund", "StripeEvent", "checkout_session", "parse_event", "refund"]
 
 
-def _in(domain: Domain) -> AfterValidator:
-    def check(value: int) -> int:
-        problem = domain.problem(value)
-        if problem is not None:
-            raise PydanticCustomError("domain", "The value " + problem)
-        return value
-
-    return AfterValidator(check)
-
-
-Cents = Annotated[int, Field(strict=True), _in(CENTS)]
-UnixTime = Annotated[int, Field(strict=True), _in(TIME)]
+Cents = Annotated[int, Field(strict=True), in_domain(CENTS)]
+UnixTime = Annotated[int, Field(strict=True), in_domain(TIME)]
 _STRICT = ConfigDict(extra="ignore", strict=True)
 
 

@@ -17,8 +17,8 @@ from grapevine.service._auth import AUTH_RESPONSES
 from grapevine.service._bodylimit import BodyLimit
 from grapevine.service._clicks import ClickWriter, LinkCache, clicks_committed
 from grapevine.service._edge import PublicOrigin
-from grapevine.service._errors import install_error_handlers
-from grapevine.service._headers import SecurityHeaders
+from grapevine.service._errors import UnhandledErrors, install_error_handlers
+from grapevine.service._headers import SecurityHeaders, security_headers
 from grapevine.service._ratelimit import RateLimiter, parse_rate
 from grapevine.service.deps import (
     AdminKey,
@@ -123,10 +123,18 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None) 
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
     # Host (and, with GRAPEVINE_PUBLIC_URL, the scheme) from the settings, never the client.
     app.add_middleware(PublicOrigin, settings=settings)
-    app.add_middleware(SecurityHeaders, https=settings.public_origin().startswith("https:"))
+    https = settings.public_origin().startswith("https:")
+    app.add_middleware(SecurityHeaders, https=https)
     # GET|HEAD /r/{code} answered before FastAPI's routing (the route documents it); its
     # answers carry the security headers themselves.
     app.add_middleware(redirects.LinkFastPath)
+    # Outermost: a bug's 500 in the error shape, with the security headers, traceback logged.
+    app.add_middleware(
+        UnhandledErrors,
+        headers=security_headers(),
+        https_headers=security_headers(https=True),
+        https=https,
+    )
 
     @app.get("/docs", include_in_schema=False)
     def swagger_ui(request: Request) -> HTMLResponse:

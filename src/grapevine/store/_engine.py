@@ -23,7 +23,7 @@ __all__ = [
     "require_store",
 ]
 
-HEAD_REVISION = "0008"
+HEAD_REVISION = "0009"
 _MIGRATIONS = Path(__file__).parent / "migrations"
 
 

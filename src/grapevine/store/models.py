@@ -260,6 +260,15 @@ class ReferralEvent(Base):
             sqlite_where=sql_text("kind = 'refund' AND order_id IS NOT NULL"),
             postgresql_where=sql_text("kind = 'refund' AND order_id IS NOT NULL"),
         ),
+        # One purchase per order (revision 0009): a repeated purchase is answered with the first.
+        Index(
+            "ux_referral_events_one_purchase",
+            "campaign_id",
+            "order_id",
+            unique=True,
+            sqlite_where=sql_text("kind = 'purchase' AND order_id IS NOT NULL"),
+            postgresql_where=sql_text("kind = 'purchase' AND order_id IS NOT NULL"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(Id, primary_key=True)

@@ -14,6 +14,7 @@ the clear. Keyword-only functions over a Session; they flush, they never commit.
 from __future__ import annotations
 
 import hmac
+import logging
 import secrets as _secrets
 import time as _time
 from collections.abc import Sequence
@@ -25,6 +26,8 @@ from sqlalchemy.orm import Session
 from grapevine.errors import BadInput, InvalidParameter
 from grapevine.store._secretbox import SecretBox, SecretUnreadable
 from grapevine.store.models import Tenant, WebhookSecret
+
+_log = logging.getLogger(__name__)
 
 __all__ = [
     "DEFAULT_OVERLAP_SECONDS",
@@ -209,7 +212,11 @@ def active_secrets(
 def stripe_secrets_by_tenant(
     session: Session, *, box: SecretBox, now: float | None = None
 ) -> list[tuple[int, str, list[str]]]:
-    """``(tenant id, slug, Stripe secrets verifying now)`` of every tenant that has some."""
+    """``(tenant id, slug, Stripe secrets verifying now)`` of every tenant that has some.
+
+    A row this ``GRAPEVINE_SECRETS_KEY`` cannot open is left out, with a warning in the log:
+    one tenant's damaged secret must not stop the others' webhooks or rotations.
+    """
     now = _time.time() if now is None else float(now)
     rows = session.execute(
         select(WebhookSecret, Tenant.slug)
@@ -219,7 +226,11 @@ def stripe_secrets_by_tenant(
     ).all()
     out: dict[int, tuple[str, list[str]]] = {}
     for row, slug in rows:
-        secret = box.open(row.sealed, context=_context(row.tenant_id, "stripe"))
+        try:
+            secret = box.open(row.sealed, context=_context(row.tenant_id, "stripe"))
+        except SecretUnreadable as exc:
+            _log.warning("Stripe secret %s of tenant %r left out: %s", row.id, slug, exc)
+            continue
         out.setdefault(row.tenant_id, (str(slug), []))[1].append(secret)
     return [(tid, slug, found) for tid, (slug, found) in out.items()]
 

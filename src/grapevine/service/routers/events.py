@@ -128,9 +128,10 @@ def record_event(
     review threshold its rewards wait in the review queue.
 
     A key seen before returns the first result and changes nothing, also when two deliveries
-    race (the unique index decides; the loser reads the winner's row). A refund is idempotent
-    on its order as well: a second refund of an order, under any key, returns the first
-    refund (``replayed``) and changes nothing (a partial unique index decides races).
+    race (the unique index decides; the loser reads the winner's row). Purchases and refunds
+    are idempotent on their order as well: a second purchase (or refund) of an order, under
+    any key, returns the first one (``replayed``) and changes nothing (partial unique
+    indexes decide races).
 
     ``time`` must lie in the campaign's time range (:func:`event_times`), else
     :class:`BadInput` naming ``time``.
@@ -157,8 +158,14 @@ def record_event(
         referrer, code, channel = purchase.referrer_id, purchase.code, purchase.channel
         value = body.value if body.value is not None else purchase.value
     else:
-        if body.kind == "purchase" and not body.order_id:
-            raise BadInput("a purchase needs an order_id", field="order_id")
+        if body.kind == "purchase":
+            if not body.order_id:
+                raise BadInput("a purchase needs an order_id", field="order_id")
+            bought = repo.purchase_for_order(
+                session, campaign_id=campaign.id, order_id=body.order_id
+            )
+            if bought is not None:  # recorded already (another key): one purchase per order
+                return _render(session, bought), True
         person = _person_id(session, body.email)
         referrer, code, channel = _attribute(session, campaign, body, person, when)
         value = body.value
@@ -188,6 +195,10 @@ def record_event(
         found = repo.find_event(session, campaign_id=campaign.id, idempotency_key=key)
         if found is None and body.kind == "refund" and body.order_id:
             found = repo.refund_of_order(session, campaign_id=campaign.id, order_id=body.order_id)
+        if found is None and body.kind == "purchase" and body.order_id:
+            found = repo.purchase_for_order(
+                session, campaign_id=campaign.id, order_id=body.order_id
+            )
         if found is None:
             raise
         return _render(session, found), True

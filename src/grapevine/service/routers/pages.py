@@ -7,12 +7,12 @@
 - ``GET /p/{token}/stats``: the figures alone, which the page refreshes with htmx.
 - ``GET /embed.js`` and ``POST /embed/enrol``: the snippet a shop puts on its thank-you page
   enrols the buyer with a signature the shop's server made
-  (:func:`grapevine.referrals.embed_signature`), and shows the same link and share buttons.
+  (:func:`grapevine.referrals.embed_signature`) under a ``grapevine`` webhook secret of the
+  campaign's tenant, and shows the same link and share buttons.
 """
 
 from __future__ import annotations
 
-import hmac
 import time
 import uuid
 from collections.abc import Callable
@@ -24,9 +24,10 @@ from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Response
 from fastapi.templating import Jinja2Templates
 
 from grapevine import referrals as rf
-from grapevine.errors import BadInput, GrapevineError, LinkExpired
+from grapevine.errors import BadInput, GrapevineError, InvalidSignature, LinkExpired
 from grapevine.service._auth import LIMIT_RESPONSES
 from grapevine.service._enrol import enrol
+from grapevine.service._webhook_secrets import campaign_secrets
 from grapevine.service.deps import IpSaltDep, SessionDep, SettingsDep
 from grapevine.store import participant_repo, referrals_repo
 from grapevine.store.participant_repo import ParticipantView
@@ -48,9 +49,6 @@ LABELS = {
     "mastodon": "Mastodon",
     "email": "E-mail",
 }
-
-#: How long a thank-you page's signature stays valid (the page may be reloaded later).
-EMBED_TOLERANCE_SECONDS = 24 * 3600
 
 
 def _incentive(side: dict[str, Any] | None, currency: str | None) -> str | None:
@@ -235,21 +233,22 @@ def embed_enrol(
 ) -> JSONResponse:
     """Enrol the buyer named by a signed thank-you page snippet; answer their link and page.
 
-    The signature is :func:`grapevine.referrals.embed_signature` under the webhook secret,
-    valid for a day. Form-encoded so that browsers send it without a CORS preflight; the
-    answer may be read by any origin (it only tells the buyer their own link).
+    The signature is :func:`grapevine.referrals.embed_signature` under a ``grapevine``
+    webhook secret of the campaign's tenant (any secret still in its rotation overlap;
+    ``GRAPEVINE_WEBHOOK_SECRET`` for tenant ``default`` only), valid for a day. An unknown
+    campaign, a tenant without a secret and a wrong signature get the same 403. Form-encoded
+    so that browsers send it without a CORS preflight; the answer may be read by any origin
+    (it only tells the buyer their own link).
     """
-    secret = settings.webhook_secret.get_secret_value() if settings.webhook_secret else ""
-    if not secret:
+    try:
+        secrets = campaign_secrets(session, settings, campaign_id=campaign)
+        rf.verify_embed_signature(sig, secrets, campaign_id=campaign, email=email, timestamp=ts)
+    except InvalidSignature as exc:
+        expired = exc.reason == "timestamp outside the tolerance"
+        detail = "has expired" if expired else "does not match"
         raise HTTPException(
-            status.HTTP_503_SERVICE_UNAVAILABLE,
-            "the snippet is not configured: set GRAPEVINE_WEBHOOK_SECRET",
-        )
-    expected = rf.embed_signature(secret, campaign, email, ts)
-    if not hmac.compare_digest(expected.encode(), sig.lower().encode()):
-        raise HTTPException(status.HTTP_403_FORBIDDEN, "the snippet's signature does not match")
-    if abs(time.time() - ts) > EMBED_TOLERANCE_SECONDS:
-        raise HTTPException(status.HTTP_403_FORBIDDEN, "the snippet's signature has expired")
+            status.HTTP_403_FORBIDDEN, f"the snippet's signature {detail}"
+        ) from None
     row = referrals_repo.find_campaign(session, campaign_id=campaign)
     if row is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"no campaign {campaign}")

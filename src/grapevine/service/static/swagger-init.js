@@ -9,6 +9,7 @@ window.addEventListener("DOMContentLoaded", function () {
     deepLinking: true,
     showExtensions: true,
     showCommonExtensions: true,
+    validatorUrl: null, // no badge fetched from validator.swagger.io: nothing leaves the host
     presets: [SwaggerUIBundle.presets.apis, SwaggerUIBundle.SwaggerUIStandalonePreset]
   });
 });
