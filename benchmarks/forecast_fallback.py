@@ -242,7 +242,46 @@ def section(ds: DataSet, primary_ats: tuple[float, ...]) -> str:
             align="lllrrrrrrll",
         )
     )
+    lines += ["", drift(ds)]
     return "\n".join(lines)
+
+
+DRIFT_BINS = 8
+
+
+def drift(ds: DataSet) -> str:
+    """Median growth from 1 h to the reference age, by start time (equal-count bins)."""
+    starts = np.array([c[1] for c in ds.cascades])
+    ends = np.array([c[1] + c[2][-1] for c in ds.cascades])
+    until = float(starts.max() + ds.followed_for) if ds.followed_for else float(ends.max())
+    done = sorted((c for c in ds.cascades if c[1] + ds.reference <= until), key=lambda c: c[1])
+    rows = []
+    for part in np.array_split(np.arange(len(done)), DRIFT_BINS):
+        if len(part) == 0:
+            continue
+        group = [done[k] for k in part]
+        growth = [
+            np.searchsorted(t, ds.reference, side="right") / np.searchsorted(t, HOUR, side="right")
+            for _, _, t in group
+        ]
+        rows.append(
+            [
+                utc(group[0][1]),
+                utc(group[-1][1]),
+                fmt_int(len(group)),
+                f"x{np.median(growth):.2f}",
+            ]
+        )
+    header = (
+        f"Drift: median growth N({ds.reference_label}) / N(1 h) of the cascades that reached "
+        f"{ds.reference_label} within the data, in {DRIFT_BINS} groups by start time."
+    )
+    table = markdown_table(
+        ["first start", "last start", "cascades", "median growth 1 h → reference"],
+        rows,
+        align="llrr",
+    )
+    return header + "\n\n" + table
 
 
 def utc(ts: float) -> str:

@@ -101,8 +101,9 @@ EXAMPLES: list[tuple[str, str, list[str]]] = [
     ),
     (
         "Forecast",
-        "Each cascade of a file observed for its first hour, its final size forecast and "
-        "set beside the size it reached.",
+        "Each cascade of a file observed for its first hour, its size at 24 h forecast and "
+        "set beside the size it reached. Here no older cascade had reached 24 h by any "
+        "forecast's time, so the log-linear answers are the observed count, a floor.",
         [f"grapevine forecast {WEIBO} --at 1h --limit 5"],
     ),
     (
