@@ -6,8 +6,9 @@ For each shared cascade set, cascades are ordered by the time of their first eve
 does: the primary model (Hawkes power-law or SEISMIC, from the cascade's own events) where it
 can, else the log-linear regression (Szabo-Huberman) with a split-conformal 90 % interval,
 fitted only on what was known at the forecast's time: the cascades that started earlier and
-had reached the reference age by ``start + at``. The primaries are slow (minutes per set and
-age on Twitter), so by default they run at 1 h only; ``--all-ages`` runs them at all three.
+had reached the reference age by ``start + at``. The primaries are the slow part (20 s to
+4 min per age on Twitter, with the machine's load), so by default they run at 1 h only;
+``--all-ages`` runs them at all three.
 
 The truth is the cascade's count at the reference age (the original post included): 24 h for
 Weibo (the data set's own prediction time; each cascade was followed for 24 h), 3 days for
@@ -19,8 +20,8 @@ Errors: APE = |forecast - truth| / truth, MdAPE its median; MSLE = mean of
 
 Usage::
 
-    .venv/bin/python benchmarks/forecast_fallback.py               # all three sets, ~5 min
-    .venv/bin/python benchmarks/forecast_fallback.py --all-ages    # primaries at every age, ~12 min
+    .venv/bin/python benchmarks/forecast_fallback.py               # all three sets, ~1 min
+    .venv/bin/python benchmarks/forecast_fallback.py --all-ages    # primaries at every age, ~4 min
     .venv/bin/python benchmarks/forecast_fallback.py --quick       # Weibo only, < 1 min
 """
 

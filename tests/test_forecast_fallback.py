@@ -307,13 +307,15 @@ def test_events_after_the_forecast_time_never_move_a_forecast(
     reference = at + extra
     target = int(np.argmax(starts))  # the latest: every other cascade may be history
     now = starts[target] + at
-    # every cascade gains events after the target's forecast time (the target only after `at`)
-    late = [
-        (cid, start, np.concatenate([t, max(now - start, at) + 1e-3 + ahead + np.arange(5.0)]))
-        for cid, start, t in cascades
-    ]
+    # every cascade gains events after the target's forecast time and before the end of the
+    # data, given (by default it is the latest event, which the late events would move)
+    until = now + ahead
+    after = 1e-3 + np.linspace(0.0, ahead, 5)
+    late = [(cid, start, np.concatenate([t, now - start + after])) for cid, start, t in cascades]
     base, again = (
-        forecast_with_fallback(c, at=at, reference=reference, only=[f"c{target}"])[0].forecast
+        forecast_with_fallback(
+            c, at=at, reference=reference, known_until=until, only=[f"c{target}"]
+        )[0].forecast
         for c in (cascades, late)
     )
     assert again.final_size == base.final_size
@@ -379,6 +381,19 @@ def test_cli_answers_every_weibo_cascade_in_words_and_json(data_dir: Path, tmp_p
         assert row["model"] in ("seismic", "loglinear")
         assert (row["why"] != "") == (row["model"] == "loglinear")
         assert row["interval"][0] is not None
+        if row["model"] == "loglinear":  # 30 cascades within 9 h: none had reached 24 h
+            assert (row["history"], row["final_size"]) == (0, row["observed"])
+            assert row["interval"] == [row["observed"], None]
+            assert row["message"].startswith("no older cascade had reached the reference age")
+
+
+def test_cli_refuses_to_learn_final_sizes(data_dir: Path, tmp_path: Path):
+    out = run("forecast", str(data_dir / WEIBO), "--reference", "final", cwd=tmp_path)
+    assert out.returncode == 1
+    assert "--reference must be a finite age such as 24h or 3d, got 'final'" in " ".join(
+        out.stderr.split()
+    )
+    assert out.stdout == ""
 
 
 @pytest.mark.slow

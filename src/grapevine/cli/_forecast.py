@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 from rich.table import Table
 
-from grapevine.cli._render import console
+from grapevine.cli._render import console, step
 from grapevine.connectors import read_cascades
 from grapevine.errors import BadInput
 from grapevine.forecast import Answer, Forecast, forecast_with_fallback
@@ -110,16 +110,17 @@ def forecast_cascades(
         ids = [cascade]
     elif limit is not None:
         ids = ids[:limit]
-    answers = forecast_with_fallback(
-        listed,
-        at,
-        primary="none" if model == "loglinear" else model,  # type: ignore[arg-type]
-        reference=reference,
-        level=level,
-        degree=degree,
-        only=ids,
-        history=history,
-    )
+    with step(f"Forecasting {len(ids):,} cascades ({model}, then the log-linear fallback)"):
+        answers = forecast_with_fallback(
+            listed,
+            at,
+            primary="none" if model == "loglinear" else model,  # type: ignore[arg-type]
+            reference=reference,
+            level=level,
+            degree=degree,
+            only=ids,
+            history=history,
+        )
     sizes = {cid: _size_at(t, reference) for cid, _, t in listed}
     records = [_record(a, at, reference, sizes[a.cascade]) for a in answers]
     if as_json:
