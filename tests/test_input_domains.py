@@ -342,21 +342,37 @@ def test_a_second_purchase_of_an_order_changes_nothing(
     assert client.get(f"/api/campaigns/{cid}/stats").json()["purchases"] == 2
 
 
+_INSERT_EVENT = sa.text(
+    "INSERT INTO referral_events (campaign_id, kind, time, idempotency_key, order_id) "
+    "VALUES (:c, :k, :t, :i, :o)"
+)
+
+
+def _campaign_at(engine: sa.Engine, revision: str) -> int:
+    """Migrate a fresh store to ``revision`` and make one campaign there; its id."""
+    from grapevine.store._engine import migrate
+
+    migrate(engine, revision)
+    with engine.begin() as conn:
+        conn.execute(sa.text("INSERT INTO tenants (slug, name, created_at) VALUES ('t', 't', 0)"))
+        tenant = conn.execute(sa.text("SELECT id FROM tenants WHERE slug = 't'")).scalar_one()
+        conn.execute(
+            sa.text("INSERT INTO campaigns (tenant_id, name) VALUES (:t, 'c')"), {"t": tenant}
+        )
+        return int(conn.execute(sa.text("SELECT id FROM campaigns")).scalar_one())
+
+
+def _kept_keys(conn: sa.Connection, table: str, column: str) -> list[str]:
+    return list(conn.execute(sa.text(f"SELECT {column} FROM {table} ORDER BY id")).scalars())
+
+
 def test_the_upgrade_keeps_the_first_purchase_of_each_order(store_url: str) -> None:
     from grapevine.store._engine import make_engine, migrate
 
     engine = make_engine(store_url)
     try:
-        migrate(engine, "0008")
+        cid = _campaign_at(engine, "0008")
         with engine.begin() as conn:
-            conn.execute(
-                sa.text("INSERT INTO tenants (slug, name, created_at) VALUES ('t', 't', 0)")
-            )
-            tenant = conn.execute(sa.text("SELECT id FROM tenants WHERE slug = 't'")).scalar_one()
-            conn.execute(
-                sa.text("INSERT INTO campaigns (tenant_id, name) VALUES (:t, 'c')"), {"t": tenant}
-            )
-            cid = conn.execute(sa.text("SELECT id FROM campaigns")).scalar_one()
             for key, order, at in [
                 ("p1", "o1", 5.0),
                 ("p2", "o1", 3.0),
@@ -364,11 +380,7 @@ def test_the_upgrade_keeps_the_first_purchase_of_each_order(store_url: str) -> N
                 ("q", "o2", 4.0),
             ]:
                 conn.execute(
-                    sa.text(
-                        "INSERT INTO referral_events (campaign_id, kind, time, idempotency_key, "
-                        "order_id) VALUES (:c, 'purchase', :t, :i, :o)"
-                    ),
-                    {"c": cid, "t": at, "i": key, "o": order},
+                    _INSERT_EVENT, {"c": cid, "k": "purchase", "t": at, "i": key, "o": order}
                 )
                 conn.execute(
                     sa.text(
@@ -380,19 +392,12 @@ def test_the_upgrade_keeps_the_first_purchase_of_each_order(store_url: str) -> N
                 )
         migrate(engine, "head")
         with engine.begin() as conn:
-            kept = conn.execute(
-                sa.text("SELECT idempotency_key FROM referral_events ORDER BY id")
-            ).scalars()
-            assert list(kept) == ["p2", "q"]  # the earliest purchase, then the lowest id
-            rewards = conn.execute(sa.text("SELECT event_key FROM rewards ORDER BY id")).scalars()
-            assert list(rewards) == ["p2", "q"]  # the removed copies' rewards went with them
+            # the earliest purchase, then the lowest id; the removed copies' rewards went too
+            assert _kept_keys(conn, "referral_events", "idempotency_key") == ["p2", "q"]
+            assert _kept_keys(conn, "rewards", "event_key") == ["p2", "q"]
             with pytest.raises(sa.exc.IntegrityError):
                 conn.execute(
-                    sa.text(
-                        "INSERT INTO referral_events (campaign_id, kind, time, idempotency_key, "
-                        "order_id) VALUES (:c, 'purchase', 9, 'p4', 'o1')"
-                    ),
-                    {"c": cid},
+                    _INSERT_EVENT, {"c": cid, "k": "purchase", "t": 9, "i": "p4", "o": "o1"}
                 )
     finally:
         engine.dispose()
@@ -488,43 +493,21 @@ def test_the_upgrade_keeps_the_first_refund_of_each_order(store_url: str) -> Non
 
     engine = make_engine(store_url)
     try:
-        migrate(engine, "0007")
+        cid = _campaign_at(engine, "0007")
         with engine.begin() as conn:
-            conn.execute(
-                sa.text("INSERT INTO tenants (slug, name, created_at) VALUES ('t', 't', 0)")
-            )
-            tenant = conn.execute(sa.text("SELECT id FROM tenants WHERE slug = 't'")).scalar_one()
-            conn.execute(
-                sa.text("INSERT INTO campaigns (tenant_id, name) VALUES (:t, 'c')"), {"t": tenant}
-            )
-            cid = conn.execute(sa.text("SELECT id FROM campaigns")).scalar_one()
             for key, kind, at in [
                 ("p", "purchase", 1.0),
                 ("r1", "refund", 5.0),
                 ("r2", "refund", 3.0),
                 ("r3", "refund", 3.0),
             ]:
-                conn.execute(
-                    sa.text(
-                        "INSERT INTO referral_events (campaign_id, kind, time, idempotency_key, "
-                        "order_id) VALUES (:c, :k, :t, :i, 'o1')"
-                    ),
-                    {"c": cid, "k": kind, "t": at, "i": key},
-                )
+                conn.execute(_INSERT_EVENT, {"c": cid, "k": kind, "t": at, "i": key, "o": "o1"})
         migrate(engine, "head")
         with engine.begin() as conn:
-            kept = conn.execute(
-                sa.text("SELECT idempotency_key FROM referral_events ORDER BY id")
-            ).scalars()
-            assert list(kept) == ["p", "r2"]  # the earliest refund, then the lowest id
+            # the earliest refund, then the lowest id
+            assert _kept_keys(conn, "referral_events", "idempotency_key") == ["p", "r2"]
             with pytest.raises(sa.exc.IntegrityError):
-                conn.execute(
-                    sa.text(
-                        "INSERT INTO referral_events (campaign_id, kind, time, idempotency_key, "
-                        "order_id) VALUES (:c, 'refund', 9, 'r4', 'o1')"
-                    ),
-                    {"c": cid},
-                )
+                conn.execute(_INSERT_EVENT, {"c": cid, "k": "refund", "t": 9, "i": "r4", "o": "o1"})
     finally:
         engine.dispose()
 
