@@ -19,8 +19,11 @@ Stores
 
 from __future__ import annotations
 
+import atexit
 import os
+import shutil
 import sys
+import tempfile
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -41,6 +44,12 @@ PROJECT_ROOT = Path(__file__).resolve().parents[1]
 if str(Path(__file__).parent) not in sys.path:
     sys.path.insert(0, str(Path(__file__).parent))
 DEFAULT_POSTGRES_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+
+# Graph caches of read-only files (the shared data) go to a folder of this run, not to the
+# user's ~/.cache/grapevine; subprocesses (the CLI tests) inherit it.
+_CACHE_DIR = tempfile.mkdtemp(prefix="grapevine-test-cache-")
+os.environ["GRAPEVINE_CACHE_DIR"] = _CACHE_DIR
+atexit.register(shutil.rmtree, _CACHE_DIR, ignore_errors=True)
 
 
 # ---------------------------------------------------------------------------- environment

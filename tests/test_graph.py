@@ -190,6 +190,7 @@ def test_first_line_of_column_words_is_a_header(tmp_path: Path) -> None:
         (b"u\tv\tweight\n1\t2\t0.5\n", {1: {2: 0.5}, 2: {}}, "names"),
         (b"3 2\n0 1\n1 2\n", {0: {1: 1.0}, 1: {2: 1.0}, 2: {}}, "counts"),
         (b"7 8\n0 1\n", {0: {1: 1.0}, 1: {}, 7: {8: 1.0}, 8: {}}, "none"),  # 7 8 is an edge
+        (b"1 2\n", {1: {2: 1.0}, 2: {}}, "none"),  # one line: an edge, not counts of nothing
         (b"0:1,2\n1:\n2:0\n", {0: {1: 1.0, 2: 1.0}, 1: {}, 2: {0: 1.0}}, "none"),
         (
             b"alice;bob\nbob;carol\n",
@@ -197,7 +198,15 @@ def test_first_line_of_column_words_is_a_header(tmp_path: Path) -> None:
             "none",
         ),
     ],
-    ids=["csv-names", "tsv-weighted", "counts-header", "two-ints-not-counts", "adjacency", "semi"],
+    ids=[
+        "csv-names",
+        "tsv-weighted",
+        "counts-header",
+        "two-ints-not-counts",
+        "one-line",
+        "adjacency",
+        "semi",
+    ],
 )
 def test_read_edgelist_formats(tmp_path: Path, content: bytes, expected: dict, header: str) -> None:
     path = write_bytes(tmp_path / "g.txt", content)

@@ -40,6 +40,11 @@ class Settings(BaseSettings):
         default=Path("../shared/data"),
         description="Where the real datasets live (tests and benchmarks read them from here).",
     )
+    cache_dir: Path = Field(
+        default=Path("~/.cache/grapevine"),
+        description="Where binary graph caches go when the edge-list file's own folder is "
+        "not writable.",
+    )
     host: str = Field(default="127.0.0.1", description="Address `grapevine serve` binds to.")
     port: int = Field(default=8000, ge=1, le=65535, description="Port of `grapevine serve`.")
     ip_salt: SecretStr | None = Field(

@@ -28,8 +28,14 @@ ALGORITHMS: dict[str, type[OPIMC] | type[IMM]] = {"opimc": OPIMC, "imm": IMM}
 NAMES = {"opimc": "OPIM-C", "imm": "IMM"}
 
 
-def load_graph(path: Path | None, db: str | None, platform: str | None) -> Graph:
-    """The graph of an edge-list file, or of the store's ties when no file is given."""
+def load_graph(
+    path: Path | None, db: str | None, platform: str | None, *, cache: bool = True
+) -> Graph:
+    """The graph of an edge-list file, or of the store's ties when no file is given.
+
+    ``cache=False`` (``--no-cache``) parses the file and neither reads nor writes its binary
+    cache; the default uses it for files of 64 KiB or more.
+    """
     if path is None:
         from grapevine.store import Store
 
@@ -37,7 +43,7 @@ def load_graph(path: Path | None, db: str | None, platform: str | None) -> Graph
             return store.graph(platform=platform)
     if not path.is_file():
         raise BadInput("no such file", file=str(path))
-    return Graph.from_edgelist(path)
+    return Graph.from_edgelist(path, cache=None if cache else False)
 
 
 def probabilities_arg(

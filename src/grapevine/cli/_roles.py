@@ -21,11 +21,11 @@ from grapevine.store import Store
 
 
 def influencer_inputs(
-    path: Path | None, db: str | None, platform: str | None
+    path: Path | None, db: str | None, platform: str | None, *, cache: bool = True
 ) -> tuple[Graph, pd.DataFrame | None]:
     """The graph (a file, or the store's ties) and, from the store, the cascades' adoptions."""
     if path is not None:
-        return load_graph(path, None, None), None
+        return load_graph(path, None, None, cache=cache), None
     with Store(db, create=False) as store:
         graph = store.graph(platform=platform)
         posts = store.posts(platform=platform)

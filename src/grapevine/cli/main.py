@@ -43,6 +43,11 @@ _keys.tenant_app.add_typer(_webhook_secrets.webhook_secret_app, name="webhook-se
 app.add_typer(_keys.apikey_app, name="apikey")
 app.command("erase")(_keys.erase)
 app.add_typer(_review.review_app, name="review")
+graph_app = typer.Typer(
+    help="Edge-list files: write the binary cache that planning reads instead of the text.",
+    no_args_is_help=True,
+)
+app.add_typer(graph_app, name="graph")
 
 PlatformOption = Annotated[
     str | None,
@@ -473,6 +478,14 @@ SchedulerOption = Annotated[
         show_default=False,
     ),
 ]
+NoCacheOption = Annotated[
+    bool,
+    typer.Option(
+        "--no-cache",
+        help="Parse the edge-list file even when its binary cache (FILE.grapevine.npz, see "
+        "`grapevine graph convert`) is current, and write none.",
+    ),
+]
 SimulateSchedulerOption = Annotated[
     str | None,
     typer.Option(
@@ -582,6 +595,7 @@ def plan(
         typer.Option(help="With --tipping: also draw the curve to this PNG.", show_default=False),
     ] = None,
     scheduler: SchedulerOption = None,
+    no_cache: NoCacheOption = False,
 ) -> None:
     """Choose the k people to seed (OPIM-C or IMM), or seeds or discounts under a budget, and reach.
 
@@ -609,7 +623,7 @@ def plan(
                 if value is not None:
                     raise BadInput(f"{name} needs --budget", field=name.lstrip("-"))
         with step("reading the graph"):
-            graph = load_graph(path, db, platform)
+            graph = load_graph(path, db, platform, cache=not no_cache)
         if budget is None:
             with dask_client(scheduler) as client:
                 plan_campaign(
@@ -664,12 +678,13 @@ def simulate(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
     random_state: RandomStateOption = None,
     scheduler: SimulateSchedulerOption = None,
+    no_cache: NoCacheOption = False,
 ) -> None:
     """Simulate how far a message spreads from the given seeds: the reach distribution."""
     from grapevine.cli._plan import dask_client, load_graph, simulate_campaign
 
     try:
-        graph = load_graph(path, None, None)
+        graph = load_graph(path, None, None, cache=not no_cache)
         with dask_client(scheduler) as client:
             simulate_campaign(
                 graph,
@@ -792,6 +807,7 @@ def influencers(
             show_default=False,
         ),
     ] = None,
+    no_cache: NoCacheOption = False,
 ) -> None:
     """The top connectors, mavens and salesmen, each with the reason for the score.
 
@@ -808,7 +824,7 @@ def influencers(
     fmt = output_format(format, as_json=as_json)
     try:
         with step("reading the graph and the cascades"):
-            graph, adoptions = influencer_inputs(path, db, platform)
+            graph, adoptions = influencer_inputs(path, db, platform, cache=not no_cache)
         show_influencers(
             graph,
             adoptions=adoptions,
@@ -819,6 +835,31 @@ def influencers(
             gexf_path=gexf,
             random_state=random_state,
         )
+    except GrapevineError as exc:
+        raise _fail(exc) from None
+
+
+@graph_app.command("convert")
+def graph_convert(
+    path: Annotated[Path, typer.Argument(help="An edge-list file (any format plan reads).")],
+    out: Annotated[
+        Path | None,
+        typer.Option(
+            help="Write the cache here instead of FILE.grapevine.npz (or the cache folder "
+            "when FILE's folder is not writable); plan finds it only at those places.",
+            show_default=False,
+        ),
+    ] = None,
+) -> None:
+    """Parse an edge-list file once and write its binary cache (CSR arrays and ids, .npz).
+
+    plan, simulate and influencers then read the cache while the file's size and SHA-256 are
+    unchanged, and rebuild it otherwise.
+    """
+    from grapevine.cli._graph import convert
+
+    try:
+        convert(path, out)
     except GrapevineError as exc:
         raise _fail(exc) from None
 

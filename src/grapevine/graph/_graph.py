@@ -279,27 +279,57 @@ class Graph:
         header: Literal["auto", "none", "names", "counts"] = "auto",
         multi_edges: MultiEdges = "sum",
         self_loops: bool = False,
+        cache: bool | None = None,
     ) -> Graph:
         """Read a graph from an edge-list file (see :func:`grapevine.graph.read_edgelist`).
 
         ``weighted=None`` uses a third column as weights when the file has one.
-        """
-        from grapevine.graph._read import read_edgelist
 
-        edges = read_edgelist(path, header=header)
-        use_w = edges.weights if (weighted is None or weighted) else None
-        if weighted and edges.weights is None:
-            raise InvalidParameter(
-                "weighted", "Graph.from_edgelist", "False for a file with two columns", True
+        ``cache`` keeps the built graph in a binary file (``<name>.grapevine.npz`` beside the
+        file, or in the ``GRAPEVINE_CACHE_DIR`` folder when that folder is not writable) and
+        reads it instead of the text while the file's size and SHA-256 and these options are
+        unchanged. ``None`` (the default) caches files of 64 KiB or more; ``False`` always
+        parses and writes nothing.
+        """
+        if cache is not None and not isinstance(cache, bool):
+            raise InvalidParameter("cache", "Graph.from_edgelist", "a bool or None", cache)
+
+        def build() -> Graph:
+            from grapevine.graph._read import read_edgelist
+
+            edges = read_edgelist(path, header=header)
+            use_w = edges.weights if (weighted is None or weighted) else None
+            if weighted and edges.weights is None:
+                raise InvalidParameter(
+                    "weighted", "Graph.from_edgelist", "False for a file with two columns", True
+                )
+            return cls.from_arrays(
+                edges.sources,
+                edges.targets,
+                use_w,
+                directed=directed,
+                multi_edges=multi_edges,
+                self_loops=self_loops,
             )
-        return cls.from_arrays(
-            edges.sources,
-            edges.targets,
-            use_w,
+
+        file = Path(path)
+        if cache is False or not file.is_file():
+            return build()
+        if cache is None:
+            from grapevine.graph._cache import CACHE_MIN_BYTES
+
+            if file.stat().st_size < CACHE_MIN_BYTES:
+                return build()
+        from grapevine.graph._cache import cached_graph, reader_options
+
+        options = reader_options(
             directed=directed,
+            weighted=weighted,
+            header=header,
             multi_edges=multi_edges,
             self_loops=self_loops,
         )
+        return cached_graph(file, options, build)[0]
 
     # ------------------------------------------------------------------ basic facts
     @property

@@ -125,8 +125,10 @@ def read_edgelist(
             declared = (int(tokens[0]), int(tokens[1]))
             if header == "counts":
                 kind = "counts"
-            elif abs(declared[1] - (len(lines) - 1)) > max(1, 0.01 * (len(lines) - 1)):
-                declared = None  # the counts cannot be right: an edge, no need to parse twice
+            elif len(lines) < 2 or abs(declared[1] - (len(lines) - 1)) > max(
+                1, 0.01 * (len(lines) - 1)
+            ):
+                declared = None  # the counts cannot be right (or nothing follows): an edge
     if not lines:
         raise BadInput("no edges after the header line", file=source)
     ncols = len(_split_first(lines[-1 if kind == "counts" else 0], sep))
