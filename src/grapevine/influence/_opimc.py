@@ -20,7 +20,7 @@ __all__ = ["ADAPTIVE_CAP", "MAX_JUMP", "OPIMC", "OPIMC_MIN_RR_SETS", "OVERFIT_TO
 
 #: Default floor on the RR sets of each of OPIM-C's two collections. The bounds
 #: alone stop after a few thousand sets at ``epsilon = 0.5`` (a quarter of the
-#: spread lost, as the issue reports for the reference code); see also
+#: spread lost, as an outside run of the reference C++ code found); see also
 #: :data:`OVERFIT_TOL`.
 OPIMC_MIN_RR_SETS = 32_768
 

@@ -1,4 +1,4 @@
-"""Referral campaigns: links, codes, attribution, rewards, fraud checks: issue 6.
+"""Referral campaigns: links, codes, attribution, rewards, fraud checks.
 
 Pure domain logic over plain values (no HTTP, no database): the service and the store call
 it. See docs/referrals.md.

@@ -1,4 +1,4 @@
-"""Language detection and multilingual sentiment of social posts (issue 7: "listen").
+"""Language detection and multilingual sentiment of social posts (the listening side).
 
 - :func:`detect_language`: py3langid on the cleaned text (no URLs, mentions, hashtags, HTML or
   emoji), optionally restricted to candidate languages; too little text gives ``"und"``.
