@@ -83,7 +83,8 @@ FILES = {
     "wiki-Vote": ("wiki-Vote.txt", True),
 }
 GENERATED = {"PL-10M": (1_000_000, 10_000_000), "PL-50M": (5_000_000, 50_000_000)}
-# Best spreads known (IC weighted cascade, k = 50, 10,000 MC runs), from an outside side-by-side run.
+# Best spreads known (IC weighted cascade, k = 50, 10,000 MC runs), from an outside
+# side-by-side run.
 BEST = {("NetHEPT", "ic-wc", 50): 968.0, ("Epinions", "ic-wc", 50): 12_090.0}
 
 
@@ -294,7 +295,8 @@ def run_selection(
 
 
 CURVE_SIZES = (8_192, 16_384, 32_768, 65_536, 131_072, 262_144, 524_288)
-# The anchors of an outside side-by-side run (C++, one thread, IC weighted cascade, k = 50): (seconds, spread).
+# The anchors of an outside side-by-side run (C++, one thread, IC weighted cascade,
+# k = 50): (seconds, spread).
 ANCHORS = {
     "NetHEPT": {"SUBSIM ε 0.1": (0.045, 911.0), "OPIM-C ε 0.01": (0.17, 951.0)},
     "Epinions": {"SUBSIM ε 0.1": (0.031, 11_841.0), "OPIM-C ε 0.01": (0.036, 11_832.0)},
@@ -675,7 +677,8 @@ def report(
             ),
         ]
     notes = [
-        "Anchors from an outside side-by-side run (same machine kind, single thread, IC weighted cascade, k = 50): "
+        "Anchors from an outside side-by-side run (same machine kind, single thread, "
+        "IC weighted cascade, k = 50): "
         "SUBSIM (C++, ε 0.1) 0.031 s on Epinions for 11,841 and 0.045 s on NetHEPT for 911; "
         "OPIM-C (C++, ε 0.01) 0.036 s for 11,832 and 0.17 s for 951; cynetdiff 1.6-1.7 ms per "
         "simulation on Epinions; a plain C++ simulator 0.88 ms.",

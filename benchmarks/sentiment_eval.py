@@ -62,7 +62,8 @@ def _vader(texts: list[str]) -> list[int]:
 
 
 def _char_lr(train: list[str], labels: list[int], texts: list[str]) -> list[int]:
-    """The published baseline (../shared/STACK.md): TF-IDF character 2-5-grams (within words) + LR, C=1."""
+    """The published baseline (../shared/STACK.md): TF-IDF character 2-5-grams (within
+    words) + LR, C=1."""
     vec = TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 5), sublinear_tf=True, min_df=2)
     clf = LogisticRegression(max_iter=3000).fit(vec.fit_transform(train), labels)
     return [int(v) for v in clf.predict(vec.transform(texts))]
