@@ -233,6 +233,18 @@ class Settings(BaseSettings):
                 ) from None
         return ",".join(items)
 
+    @property
+    def public_https(self) -> bool:
+        """Whether the service is public over https (an https ``public_url``): HSTS and
+        ``Secure`` cookies on every answer, not only on requests that came over https.
+
+        >>> Settings(public_url="https://go.shop.example").public_https
+        True
+        >>> Settings().public_https
+        False
+        """
+        return self.public_url is not None and self.public_url.startswith("https:")
+
     def public_origin(self) -> str:
         """Where links point: ``public_url``, else ``http://HOST:PORT`` of these settings.
 

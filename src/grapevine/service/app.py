@@ -123,8 +123,7 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None) 
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
     # Host (and, with GRAPEVINE_PUBLIC_URL, the scheme) from the settings, never the client.
     app.add_middleware(PublicOrigin, settings=settings)
-    https = settings.public_origin().startswith("https:")
-    app.add_middleware(SecurityHeaders, https=https)
+    app.add_middleware(SecurityHeaders, https=settings.public_https)
     # GET|HEAD /r/{code} answered before FastAPI's routing (the route documents it); its
     # answers carry the security headers themselves.
     app.add_middleware(redirects.LinkFastPath)
@@ -133,7 +132,7 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None) 
         UnhandledErrors,
         headers=security_headers(),
         https_headers=security_headers(https=True),
-        https=https,
+        https=settings.public_https,
     )
 
     @app.get("/docs", include_in_schema=False)

@@ -60,10 +60,6 @@ def _traffic(method: str, user_agent: str | None) -> str:
     return rf.classify_request(method, user_agent).kind
 
 
-def _public_https(settings: Settings) -> bool:
-    return settings.public_url is not None and settings.public_url.startswith("https:")
-
-
 def _cookie(visitor: str, max_age: int, secure: bool) -> str:
     # The visitor id is [A-Za-z0-9_-]: no quoting needed (what http.cookies would do, slower).
     return f"{VISITOR_COOKIE}={visitor}; HttpOnly; Max-Age={max_age}; Path=/; SameSite=lax" + (
@@ -112,7 +108,7 @@ async def answer_link(
     carries the security headers already (the fast path runs outside
     :class:`~grapevine.service._headers.SecurityHeaders`, which then adds nothing).
     """
-    https = https or _public_https(state.settings)
+    https = https or state.settings.public_https
     answer = await _answer(
         state,
         method=method,
