@@ -20,7 +20,7 @@ from typer.core import TyperGroup
 
 from grapevine.errors import GrapevineError
 
-__all__ = ["ErrorBoundary", "fail", "os_error_message", "print_error"]
+__all__ = ["ErrorBoundary", "fail", "failure", "os_error_message", "print_error"]
 
 _ADVICE = {
     errno.ENOENT: "no such file or folder; check the path",
@@ -64,6 +64,12 @@ def print_error(message: str) -> None:
 
     one_line = " ".join(message.split())  # a driver's message may span lines (psycopg's)
     errors.print(f"[bold red]error:[/] {escape(one_line)}", highlight=False, soft_wrap=True)
+
+
+def failure(exc: GrapevineError) -> typer.Exit:
+    """Print ``exc`` as ``error: ...`` on stderr; the exit (status 1) for the caller to raise."""
+    print_error(str(exc))
+    return typer.Exit(code=1)
 
 
 def fail(message: str) -> NoReturn:

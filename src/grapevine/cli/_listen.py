@@ -16,6 +16,7 @@ from typing import Annotated, Any, Literal
 
 import typer
 
+from grapevine.cli._errors import failure as _fail
 from grapevine.cli._options import (
     DbOption,
     FormatOption,
@@ -48,13 +49,6 @@ ByOption = Annotated[
     str | None,
     typer.Option("--by", help="Who does it (default: the login name).", show_default=False),
 ]
-
-
-def _fail(exc: GrapevineError) -> typer.Exit:
-    from grapevine.cli._errors import print_error
-
-    print_error(str(exc))
-    return typer.Exit(code=1)
 
 
 @contextmanager

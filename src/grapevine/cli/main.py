@@ -10,7 +10,8 @@ import typer
 
 from grapevine import __version__
 from grapevine.cli import _campaign, _keys, _listen, _review, _webhook_secrets
-from grapevine.cli._errors import ErrorBoundary, print_error
+from grapevine.cli._errors import ErrorBoundary
+from grapevine.cli._errors import failure as _fail
 from grapevine.cli._options import (
     CascadeFormat,
     DbOption,
@@ -63,11 +64,6 @@ BatchOption = Annotated[
         show_default=False,
     ),
 ]
-
-
-def _fail(exc: GrapevineError) -> typer.Exit:
-    print_error(str(exc))
-    return typer.Exit(code=1)
 
 
 def _version(value: bool) -> None:
