@@ -65,7 +65,7 @@ def kind_counts(summary: dict) -> dict[str, int]:
 
 # ============================================================================ migrations
 def test_a_new_store_is_at_head(store: Store) -> None:
-    assert HEAD_REVISION == "0009"
+    assert HEAD_REVISION == "0017"
     assert current_revision(store.engine) == HEAD_REVISION
     assert tables(store.engine) == TABLES
     assert table_counts(store.engine) == {"persons": 0, "ties": 0, "posts": 0}

@@ -23,7 +23,7 @@ __all__ = [
     "require_store",
 ]
 
-HEAD_REVISION = "0009"
+HEAD_REVISION = "0017"
 _MIGRATIONS = Path(__file__).parent / "migrations"
 
 
