@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: demo test test-fast lint bench clean
+.PHONY: demo test test-fast lint bench clean screenshots
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -17,9 +17,16 @@ $(BIN)/.installed-dev: pyproject.toml
 	$(BIN)/python -m pip install --quiet -e ".[dev]"
 	touch $@ $(BIN)/.installed
 
-## Install Grapevine into .venv and run the demo on the shipped Higgs Twitter slice.
+## Install Grapevine into .venv, build the demo store (every capability on real data shipped
+## in the package) and serve the dashboard on it at http://127.0.0.1:8000/ until Ctrl-C.
 demo: $(BIN)/.installed
 	$(BIN)/grapevine demo
+
+## Refresh docs/img/*.png: the browser tests' screenshots of every page on the demo store
+## (needs Debian's chromium at /usr/bin/chromium).
+screenshots: $(BIN)/.installed-dev
+	GRAPEVINE_SCREENSHOTS=docs/img $(BIN)/python -m pytest -n 0 -q -p no:cacheprovider \
+		tests/test_dashboard_e2e.py -k "renders or 390px or login_wall"
 
 ## Install with the dev tools and run the whole suite: lint, types, layers, every test.
 test: lint

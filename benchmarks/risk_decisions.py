@@ -1,11 +1,11 @@
 """Cost of the fraud decision per referred purchase, and of the reward replay it feeds.
 
 Builds a campaign on a fresh SQLite file: ``--referrers`` participants, then ``--purchases``
-referred purchases through :func:`grapevine.service.routers.events.record_event` (the
+referred purchases through :func:`grapevine.referrals.record_event` (the
 library call behind ``POST /api/events``), each by a new friend whose click came from one of
 50 networks with one browser (so that many strangers share a network). Every 25th friend
 signs up with a disposable address. Prints the median and 95th percentile of the time of
-``_risk.assess`` alone and of the whole ``record_event`` (assessment, the ledger replay, the
+``assess`` alone and of the whole ``record_event`` (assessment, the ledger replay, the
 commit), and how many purchases were held for review (expected: the disposable ones only).
 
 Usage::
@@ -24,12 +24,8 @@ from pathlib import Path
 from sqlalchemy.orm import Session
 
 from grapevine import referrals as rf
-from grapevine.service import _risk
-from grapevine.service._enrol import enrol
-from grapevine.service.routers import events
-from grapevine.service.schemas import EventBody
-from grapevine.store import Store, tenants_repo
-from grapevine.store import referrals_repo as repo
+from grapevine.referrals import _events
+from grapevine.store import Store, events_repo, tenants_repo
 
 SALT = "bench-salt"
 UA = "Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0"
@@ -41,7 +37,7 @@ def main() -> None:
     parser.add_argument("--purchases", type=int, default=1000)
     args = parser.parse_args()
     assess_times: list[float] = []
-    original = _risk.assess
+    original = _events.assess
 
     def timed(*a: object, **kw: object) -> object:
         t = time.perf_counter()
@@ -50,30 +46,31 @@ def main() -> None:
         finally:
             assess_times.append(time.perf_counter() - t)
 
-    _risk.assess = timed  # type: ignore[assignment]
+    _events.assess = timed  # type: ignore[assignment]
     with (
         tempfile.TemporaryDirectory() as tmp,
         Store(f"sqlite:///{Path(tmp) / 'b.db'}") as store,
         Session(store.engine, expire_on_commit=False) as session,
     ):
         tenant = tenants_repo.get_or_create_tenant(session, slug="bench")
-        campaign = repo.create_campaign(
+        campaign = rf.create_campaign(
             session,
             tenant_id=tenant.id,
-            name="bench",
-            goal=None,
-            offer={
-                "referrer": {"kind": "fixed", "amount": 10},
-                "friend": {"kind": "fixed", "amount": 5},
-                "hold_seconds": 0,
+            document={
+                "name": "bench",
+                "destinations": ["https://shop.example/"],
+                "offer": {
+                    "referrer": {"kind": "fixed", "amount": 10},
+                    "friend": {"kind": "fixed", "amount": 5},
+                    "hold_seconds": 0,
+                },
             },
-            rules={"window_days": 30, "attribution": "last"},
         )
         codes = []
         for i in range(args.referrers):
-            got = enrol(
+            got = rf.enrol(
                 session,
-                campaign,
+                campaign_id=campaign.id,
                 email=f"ref{i}@example.org",
                 salt=SALT,
                 payout_account=f"IBAN-{i // 2}" if i % 10 == 0 else f"IBAN-x{i}",
@@ -85,7 +82,7 @@ def main() -> None:
         for j in range(args.purchases):
             code = codes[j % len(codes)]
             visitor = f"v{j}"
-            repo.add_event(
+            events_repo.add_event(
                 session,
                 campaign_id=campaign.id,
                 kind="click",
@@ -98,7 +95,7 @@ def main() -> None:
                 user_agent=UA,
             )
             session.commit()
-            body = EventBody(
+            body = rf.EventInput(
                 kind="purchase",
                 idempotency_key=f"p-{j}",
                 email=f"friend{j}@" + ("10minutemail.com" if j % 25 == 0 else "example.net"),
@@ -108,9 +105,9 @@ def main() -> None:
                 time=t0 + j * 10 + 5,
             )
             t = time.perf_counter()
-            events.record_event(session, campaign, body, salt=SALT)
+            rf.record_event(session, campaign_id=campaign.id, event=body, salt=SALT)
             whole.append(time.perf_counter() - t)
-        held = len(_risk.review_entries(session, campaign))
+        held = len(rf.review_entries(session, campaign_id=campaign.id))
 
     def ms(xs: list[float], q: float) -> str:
         return f"{statistics.quantiles(xs, n=100)[int(q) - 1] * 1000:.1f}"

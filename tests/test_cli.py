@@ -38,20 +38,6 @@ def test_version(tmp_path: Path) -> None:
     assert out.stdout.startswith("grapevine ")
 
 
-@pytest.mark.slow
-def test_demo_imports_the_shipped_slice_and_prints_cascades(tmp_path: Path) -> None:
-    out = run("demo", cwd=tmp_path)
-    assert out.returncode == 0, out.stderr
-    assert "179,086 rows" in out.stdout
-    assert "Largest retweet cascades" in out.stdout
-    assert (tmp_path / "grapevine-demo.db").exists()
-    info = run("info", "--json", "--db", "sqlite:///grapevine-demo.db", cwd=tmp_path)
-    summary = json.loads(info.stdout)
-    kinds = {row["kind"]: row["count"] for row in summary["ties"]}
-    assert sum(kinds.values()) == 179_086
-    assert set(kinds) == {"retweeted", "mentioned", "replied"}
-
-
 def test_import_then_info_then_reimport_adds_nothing(tmp_path: Path) -> None:
     edges = tmp_path / "edges.txt"
     edges.write_text("# a comment\n1 2\n2 3\n2 3\n3 3\n")

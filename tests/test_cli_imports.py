@@ -89,3 +89,24 @@ def test_no_cli_module_imports_the_web_service_at_module_level(path: Path) -> No
     imported = _module_level_imports(ast.parse(path.read_text(encoding="utf-8")))
     offending = [name for name in imported if name == WEB or name.startswith(WEB)]
     assert offending == [], f"{path.name} imports {offending} at module level"
+
+
+def _every_import(tree: ast.Module) -> list[str]:
+    """Every module imported anywhere in the file (inside functions too)."""
+    names: list[str] = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names.extend(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            names.append(node.module)
+    return names
+
+
+@pytest.mark.parametrize("path", sorted(CLI_DIR.glob("*.py")), ids=lambda p: p.name)
+def test_only_serve_reaches_the_web_service(path: Path) -> None:
+    # Every command but `serve` calls the workflows of grapevine.referrals; only main.py
+    # (where `serve` lives) may import the service, and only grapevine.service itself.
+    imported = _every_import(ast.parse(path.read_text(encoding="utf-8")))
+    web = [name for name in imported if name == WEB or name.startswith(WEB)]
+    allowed = {"grapevine.service", "uvicorn"} if path.name == "main.py" else set()
+    assert set(web) <= allowed, f"{path.name} imports {sorted(set(web) - allowed)}"

@@ -65,11 +65,11 @@ def posts_file(tmp_path: Path) -> Path:
 
 
 def test_the_webcare_flow_from_the_command_line(db: str, posts_file: Path) -> None:
-    rule = ok_json("listen", "add-rule", "brewly", "brewly OR #brewly", "--db", db)
+    rule = ok_json("listen", "add-rule", "brewly", "brewly OR #brewly inbox:all", "--db", db)
     assert rule == {
         "id": 1,
         "name": "brewly",
-        "query": "brewly OR #brewly",
+        "query": "brewly OR #brewly inbox:all",
         "grouping": "brewly OR #brewly",
     }
     report = ok_json("listen", "import", posts_file, "--format", "jsonl", "--db", db)
@@ -156,7 +156,7 @@ def test_tables_render(db: str, posts_file: Path, tmp_path: Path) -> None:
 
 
 def test_a_correction_from_the_command_line(db: str, posts_file: Path) -> None:
-    invoke("listen", "add-rule", "brewly", "brewly", "--db", db)
+    invoke("listen", "add-rule", "brewly", "brewly inbox:all", "--db", db)
     invoke("listen", "import", posts_file, "--format", "jsonl", "--db", db)
     [item] = [i for i in ok_json("inbox", "--db", db) if i["external_id"] == "2"]  # type: ignore[union-attr]
     out = ok_json(

@@ -115,7 +115,7 @@ class Outbox:
 
 def _fill(store: Store) -> list[int]:
     with store.engine.begin() as conn:
-        repo.add_rule(conn, name="brewly", query="brewly", now=NOW)
+        repo.add_rule(conn, name="brewly", query="brewly inbox:all", now=NOW)
         sid = repo.add_source(conn, kind="rss", name="feed", config={"url": "http://x"}, now=NOW)
     Listener(store, clock=lambda: NOW).ingest(
         [
@@ -282,7 +282,7 @@ def test_influence_from_a_stored_score(store: Store) -> None:
             "INSERT INTO persons (platform, handle, attributes) VALUES "
             "('rss', 'star', '{\"influence\": 0.9}')"
         )
-        repo.add_rule(conn, name="brewly", query="brewly", now=NOW)
+        repo.add_rule(conn, name="brewly", query="brewly inbox:all", now=NOW)
     Listener(store, clock=lambda: NOW).ingest(
         [ListenedPost("rss", "s", "star", NOW, "Brewly", author_followers=3)]
     )
@@ -295,7 +295,7 @@ def test_send_through_mastodon_replay_server(store: Store, monkeypatch: pytest.M
     monkeypatch.setenv("GV_TEST_MASTODON_TOKEN", VALID_TOKEN)
     with ReplayServer() as srv:
         with store.engine.begin() as conn:
-            repo.add_rule(conn, name="brewly", query="brewly", now=NOW)
+            repo.add_rule(conn, name="brewly", query="brewly inbox:all", now=NOW)
             repo.add_source(
                 conn,
                 kind="mastodon",

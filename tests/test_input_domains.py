@@ -184,7 +184,7 @@ def test_the_signed_webhook_refuses_the_same_values(
             "/api/campaigns",
             '{"name": "n", "destinations": ["https://a.example/"], "offer": {"referrer": '
             '{"kind": "fixed", "amount": 1e300}, "friend": {"kind": "fixed", "amount": 1}}}',
-            "amount",
+            "offer.amount",
         ),
         ("/api/keys", '{"role": "read", "name": "\\u0000"}', "name"),
         ("/api/campaigns/{cid}/participants", '{"email": "a\\u0000@x.org"}', "email"),

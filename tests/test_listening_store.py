@@ -173,7 +173,7 @@ def test_resolve_languages_prefers_the_source() -> None:
 
 # ============================================================================ pipeline
 def test_the_same_post_from_two_sources_is_stored_once(store: Store, listener: Listener) -> None:
-    add_rule(store, "brewly", "brewly")
+    add_rule(store, "brewly", "brewly inbox:all")
     one = ListSource("a", [[post("1", "Brewly coffee is awful today", source="a")]])
     two = ListSource(
         "b",
@@ -203,7 +203,7 @@ def test_the_same_post_from_two_sources_is_stored_once(store: Store, listener: L
 
 
 def test_a_rerun_stores_nothing_twice(store: Store, listener: Listener) -> None:
-    add_rule(store, "brewly", "brewly")
+    add_rule(store, "brewly", "brewly inbox:all")
     batch = [post(str(i), f"Brewly number {i} is great") for i in range(5)]
     first = listener.ingest(batch)
     assert (first.stored, first.matched, first.inbox_new) == (5, 5, 5)
@@ -265,7 +265,7 @@ def test_a_rule_with_a_language_uses_the_detected_language(
 def test_a_failing_source_keeps_its_cursor_and_the_others_go_on(
     store: Store, listener: Listener
 ) -> None:
-    add_rule(store, "brewly", "brewly")
+    add_rule(store, "brewly", "brewly inbox:all")
     add_source(store, "flaky")
     add_source(store, "steady")
     flaky = ListSource("flaky", [[post("f1", "brewly one")], [post("f2", "brewly two")]], fail=(1,))
@@ -325,7 +325,7 @@ def test_a_crash_between_fetch_and_cursor_loses_and_duplicates_nothing(
 ) -> None:
     """The posts of a fetch reached the store but the cursor did not (as after a crash in a
     pipeline that wrote them apart): the re-fetch from the old cursor adds nothing twice."""
-    add_rule(store, "brewly", "brewly")
+    add_rule(store, "brewly", "brewly inbox:all")
     sid = add_source(store, "src")
     page = [post("1", "brewly a"), post("2", "brewly b")]
     listener.ingest(page)  # stored, cursor not advanced
@@ -378,7 +378,7 @@ def test_feeds_through_the_replay_server(store: Store, listener: Listener) -> No
 
 # ============================================================================ corrections
 def test_a_manual_correction_is_stored_applied_and_used(store: Store, listener: Listener) -> None:
-    add_rule(store, "brewly", "brewly")
+    add_rule(store, "brewly", "brewly inbox:all")
     text = "Nou, lekker dan, Brewly. Echt top weer."
     listener.ingest([post("1", text, language="nl")])
     n = correct_sentiment(store, "negative", by="eve", post_id=_post_id(store, "1"), now=NOW)
@@ -420,7 +420,7 @@ def test_bad_corrections(store: Store, kwargs: dict, error: type[Exception]) -> 
 
 # ============================================================================ files
 def test_import_a_generic_jsonl_and_csv(store: Store, listener: Listener, tmp_path: Path) -> None:
-    add_rule(store, "brewly", "brewly")
+    add_rule(store, "brewly", "brewly inbox:all")
     jl = tmp_path / "posts.jsonl"
     jl.write_text(
         "\n".join(
@@ -472,7 +472,7 @@ def _hash(text: str) -> str:
 
 # ============================================================================ alerts
 def test_negative_buzz_alert_says_what_grew(store: Store, listener: Listener) -> None:
-    add_rule(store, "brewly", "brewly")
+    add_rule(store, "brewly", "brewly inbox:all")
     add_rule(store, "quiet", "teapot")
     start = 1_699_920_000.0  # a midnight (UTC)
     leak = "Brewly X2 leaks water all over the kitchen, broken again"
@@ -528,7 +528,7 @@ def test_hourly_series_fills_empty_hours() -> None:
 
 def test_import_a_mastodon_archive(store: Store, listener: Listener) -> None:
     outbox = Path(__file__).parent / "fixtures" / "listening" / "archives" / "mastodon"
-    add_rule(store, "brewly", "brewly")
+    add_rule(store, "brewly", "brewly inbox:all")
     first = listener.import_file(outbox / "outbox.json", "mastodon-archive")
     assert first.stored > 0
     assert listener.import_file(outbox / "outbox.json", "mastodon-archive").stored == 0
@@ -549,7 +549,7 @@ def test_worker_processes_give_the_same_results(tmp_path: Path) -> None:
     results = []
     for workers in (1, 2):
         with Store(f"sqlite:///{tmp_path}/w{workers}.db") as s:
-            add_rule(s, "brewly", "brewly")
+            add_rule(s, "brewly", "brewly inbox:all")
             with Listener(s, clock=lambda: NOW, workers=workers) as lst:
                 report = lst.ingest(batch)
             assert report.stored == len(batch)
@@ -568,7 +568,7 @@ def test_worker_processes_give_the_same_results(tmp_path: Path) -> None:
 
 
 def test_a_nul_character_is_removed(store: Store, listener: Listener) -> None:
-    add_rule(store, "brewly", "brewly")
+    add_rule(store, "brewly", "brewly inbox:all")
     listener.ingest([post("nul", "Brewly\x00 broke")])
     with store.engine.connect() as conn:
         assert repo.inbox_rows(conn)[0]["text"] == "Brewly broke"

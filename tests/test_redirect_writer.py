@@ -296,7 +296,7 @@ _HOT: dict[str, Hot] = {}  # one campaign per store across the examples
 
 
 # ============================================================================ the link cache
-def test_link_cache_reads_once_and_forgets_disabled_codes(store: Store, hot: Hot) -> None:
+def test_link_cache_reads_once_and_sees_disabled_codes(store: Store, hot: Hot) -> None:
     cache = LinkCache(store.engine, ttl=60)
     assert cache.get(hot.code) is None  # get never reads the store
     link = cache.load(hot.code)
@@ -308,7 +308,9 @@ def test_link_cache_reads_once_and_forgets_disabled_codes(store: Store, hot: Hot
         conn.execute(sa.text("UPDATE referral_codes SET disabled_at = 1"))
     assert cache.get(hot.code) == link  # trusted for ttl seconds...
     cache.invalidate(hot.code)  # ...or until invalidated
-    assert cache.load(hot.code) is None
+    missed = cache.load(hot.code)  # a disabled code is a miss: it goes to a landing page
+    assert missed is not None
+    assert missed.miss == "disabled"
     assert LinkCache(store.engine, ttl=0).load("ZZZZ2222") is None
 
 

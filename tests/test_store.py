@@ -31,27 +31,48 @@ from support import describe, head_lines, import_runs, outcome, table_counts, wr
 TABLES = {
     "alembic_version",
     "api_keys",  # 0003
+    "campaign_audit",  # 0010
     "campaigns",
+    "coupon_offers",  # 0011
+    "coupons",  # 0011
+    "dashboard_login_attempts",  # 0015
+    "dashboard_roles",  # 0015
+    "dashboard_sessions",  # 0015
+    "dashboard_users",  # 0015
     "erasures",  # 0003
     "import_runs",
     "inbox_audit",  # 0004
     "inbox_items",  # 0004
+    "link_misses",  # 0016
     "listen_sources",  # 0004
     "mentions",  # 0004
+    "outbound_attempts",  # 0013
+    "outbound_endpoints",  # 0013
+    "outbound_messages",  # 0013
     "participants",
+    "payout_batches",  # 0012
+    "payout_transitions",  # 0012
     "person_links",
     "persons",
     "post_sentiment",  # 0004
     "posts",
     "referral_codes",
     "referral_events",
+    "referral_rollups",  # 0014
+    "referrer_channel_rollups",  # 0014
+    "referrer_rollups",  # 0014
+    "reward_payouts",  # 0012
+    "reward_rollups",  # 0014
     "rewards",
     "risk_decisions",  # 0005
+    "saved_plans",  # 0017
     "sentiment_corrections",  # 0004
+    "shop_connections",  # 0011
+    "tenant_pages",  # 0016
     "tenants",  # 0003
-    "webhook_secrets",  # 0007
     "ties",
     "watch_rules",  # 0004
+    "webhook_secrets",  # 0007
 }
 
 

@@ -157,6 +157,13 @@ class Settings(BaseSettings):
         "on HSTS and Secure cookies. Unset: http://HOST:PORT of these settings. The client's "
         "Host header is never used.",
     )
+    landing_url: str | None = Field(
+        default=None,
+        description="Where a short link goes when no campaign can take the visitor: a code "
+        "nobody has (its tenant cannot be known), or a disabled code of a tenant without a "
+        "landing page of its own. An absolute http(s) URL. Unset: such links answer a short "
+        "page (404) saying the link does not work.",
+    )
     forwarded_allow_ips: str | None = Field(
         default=None,
         description="Comma-separated addresses or networks of the reverse proxies whose "
@@ -183,6 +190,55 @@ class Settings(BaseSettings):
         default="1,20",
         description="Token bucket of each participant page token on /p/{token}, its figures "
         "and its share beacons, whatever the address: 'RATE,BURST' or 'off'.",
+    )
+    smtp_url: SecretStr | None = Field(
+        default=None,
+        description="SMTP server of the outbound e-mail: smtp://user:pass@host:587 (plain, "
+        "add ?starttls=true to upgrade with STARTTLS), smtps://user:pass@host:465 (TLS from "
+        "the start). Unset: e-mail messages wait in the outbox (retried) until it is set.",
+    )
+    mail_from: str | None = Field(
+        default=None,
+        description="The From address of outbound e-mail ('Shop <hello@shop.example>'); "
+        "required with smtp_url.",
+    )
+    outbound_poll_seconds: float = Field(
+        default=5.0,
+        ge=0,
+        le=3600,
+        description="How often the service's background dispatcher delivers the due outbound "
+        "messages (e-mail, webhooks, alert channels); 0 turns it off (run `grapevine outbound "
+        "deliver --loop` instead).",
+    )
+    dashboard_demo: bool = Field(
+        default=False,
+        description="Demo mode of the dashboard (set by `grapevine demo`): no login, every "
+        "tenant visible and editable, but only while `grapevine serve` listens on a loopback "
+        "address and only for requests from this machine; ignored otherwise.",
+    )
+    dashboard_session_hours: float = Field(
+        default=12.0,
+        gt=0,
+        le=24 * 30,
+        description="How long a dashboard login lasts before the user signs in again.",
+    )
+    dashboard_login_failures_per_user: int = Field(
+        default=5,
+        ge=1,
+        description="Failed dashboard logins for one user name within "
+        "dashboard_login_window_seconds after which that name is refused until the window "
+        "has passed (kept in the database: every worker sees the same count).",
+    )
+    dashboard_login_failures_per_ip: int = Field(
+        default=20,
+        ge=1,
+        description="Failed dashboard logins from one client address within "
+        "dashboard_login_window_seconds after which that address is refused.",
+    )
+    dashboard_login_window_seconds: float = Field(
+        default=900.0,
+        ge=1,
+        description="The window over which failed dashboard logins are counted.",
     )
 
     @field_validator("public_url")
@@ -214,6 +270,25 @@ class Settings(BaseSettings):
         ):
             raise problem
         return f"{parts.scheme}://{host}" + (f":{port}" if port is not None else "")
+
+    @field_validator("landing_url")
+    @classmethod
+    def _landing_url(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        value = value.strip()
+        try:
+            parts = urlsplit(value)
+            ok = parts.scheme in ("http", "https") and bool(parts.hostname)
+            ok = ok and parts.username is None and parts.port == parts.port
+        except ValueError:
+            ok = False
+        if not ok or re.search(r"[\x00-\x20\x7f\\]", value):
+            raise ValueError(
+                "GRAPEVINE_LANDING_URL must be an absolute http(s) URL such as "
+                f"'https://shop.example/'. Got {value!r} instead."
+            )
+        return value
 
     @field_validator("forwarded_allow_ips")
     @classmethod

@@ -8,13 +8,19 @@ can render it without parsing the message::
     ├── BadInput            a file, row or field that cannot be read (file, line, field)
     ├── InvalidParameter    a function argument outside its domain (also a ValueError)
     ├── UnknownPerson       a person id or handle not in the graph or the store
+    ├── NotFound            a named record that is not there (what, key)
+    │   └── CampaignNotFound   no such campaign (for the caller's tenant)
+    ├── Conflict            a request the record's present state refuses (what, state)
+    │   └── CampaignClosed     a paused or ended campaign refuses new participants
     ├── NotConverged        an iterative estimator stopped before its tolerance
     ├── StoreError          the database cannot do what was asked
     │   ├── SchemaOutOfDate the database schema is older than this Grapevine
     │   └── StoreNotFound   no store where one was to be read (nothing is created)
     ├── InvalidSignature    a webhook whose signature, timestamp or nonce does not verify
     ├── MissingDependency   an optional extra is not installed (names the extra)
-    └── SourceFailed        a listening source (feed, Mastodon) failed after its retries
+    ├── SourceFailed        a listening source (feed, Mastodon) failed after its retries
+    ├── ShopRejected        a shop's API refused a request (provider, message, field, code)
+    └── ShopUnavailable     a shop's API did not answer after its retries (provider, reason)
 
 HTTP status codes are chosen in ``grapevine.service`` only.
 """
@@ -23,13 +29,19 @@ from __future__ import annotations
 
 __all__ = [
     "BadInput",
+    "CampaignClosed",
+    "CampaignNotFound",
+    "Conflict",
     "GrapevineError",
     "InvalidParameter",
     "InvalidSignature",
     "LinkExpired",
     "MissingDependency",
     "NotConverged",
+    "NotFound",
     "SchemaOutOfDate",
+    "ShopRejected",
+    "ShopUnavailable",
     "SourceFailed",
     "StoreError",
     "StoreNotFound",
@@ -112,6 +124,76 @@ class UnknownPerson(GrapevineError, KeyError):
 
     def __str__(self) -> str:  # KeyError quotes its message otherwise
         return str(self.args[0])
+
+
+class NotFound(GrapevineError):
+    """A named record that is not there, or not visible to the caller's tenant.
+
+    Attributes
+    ----------
+    what : str
+        The kind of record: ``"campaign"``, ``"risk decision"``...
+    key : object
+        How it was named (an id, a key).
+    """
+
+    def __init__(self, what: str, key: object, message: str | None = None) -> None:
+        self.what = what
+        self.key = key
+        super().__init__(message or f"no {what} {key!r}")
+
+
+class CampaignNotFound(NotFound):
+    """No campaign with that id (another tenant's campaign is not found either).
+
+    Attributes
+    ----------
+    campaign_id : int
+        The id asked for.
+    """
+
+    def __init__(self, campaign_id: int) -> None:
+        self.campaign_id = campaign_id
+        super().__init__("campaign", campaign_id, f"no campaign {campaign_id}")
+
+
+class Conflict(GrapevineError):
+    """A request that the present state of a record refuses: a name taken, a review
+    already decided the other way, a campaign that has ended.
+
+    Attributes
+    ----------
+    what : str
+        The kind of record: ``"campaign"``, ``"review"``...
+    state : str or None
+        The state that refuses the request (``"ended"``, ``"approve"``...), when there is one.
+    """
+
+    def __init__(self, message: str, *, what: str = "record", state: str | None = None) -> None:
+        self.what = what
+        self.state = state
+        super().__init__(message)
+
+
+class CampaignClosed(Conflict):
+    """A paused or ended campaign asked to enrol a participant (or to resume, once ended).
+
+    Attributes
+    ----------
+    campaign_id : int
+        The campaign.
+    status : str
+        Its status: ``"paused"`` or ``"ended"``.
+    """
+
+    def __init__(self, campaign_id: int, status: str, message: str | None = None) -> None:
+        self.campaign_id = campaign_id
+        self.status = status
+        super().__init__(
+            message or f"campaign {campaign_id} is {status}: it takes no new participants",
+            what="campaign",
+            state=status,
+        )
 
 
 class NotConverged(GrapevineError):
@@ -214,3 +296,63 @@ class SourceFailed(GrapevineError):
         if retry_after is not None:
             message += f"; retry after {retry_after:g} s"
         super().__init__(message + ".")
+
+
+class ShopRejected(GrapevineError):
+    """A shop's API (Stripe, Shopify) refused a request: retrying the same will not help.
+
+    Attributes
+    ----------
+    provider : str
+        ``"stripe"`` or ``"shopify"``.
+    message : str
+        The shop's own message.
+    field : str or None
+        The parameter the shop named (Stripe's ``param``, Shopify's ``userErrors.field``).
+    code : str or None
+        The shop's error code (``resource_already_exists``, ``TAKEN``...).
+    status : int or None
+        The HTTP status of the answer.
+    """
+
+    def __init__(
+        self,
+        provider: str,
+        message: str,
+        *,
+        field: str | None = None,
+        code: str | None = None,
+        status: int | None = None,
+    ) -> None:
+        self.provider = provider
+        self.message = message
+        self.field = field
+        self.code = code
+        self.status = status
+        where = f" (field {field!r})" if field else ""
+        super().__init__(f"{provider} refused the request{where}: {message}")
+
+
+class ShopUnavailable(GrapevineError):
+    """A shop's API did not answer usefully after every retry (network, 429, 5xx).
+
+    Nothing was lost: asking again later uses the same idempotency key, so the shop never
+    makes two codes for one request.
+
+    Attributes
+    ----------
+    provider : str
+        ``"stripe"`` or ``"shopify"``.
+    reason : str
+        ``"network"``, ``"rate_limited"``, ``"throttled"`` or ``"http_NNN"``.
+    attempts : int
+        How many requests were made.
+    """
+
+    def __init__(self, provider: str, reason: str, *, attempts: int, detail: str = "") -> None:
+        self.provider = provider
+        self.reason = reason
+        self.attempts = attempts
+        self.detail = detail
+        extra = f": {detail}" if detail else ""
+        super().__init__(f"{provider} did not answer after {attempts} attempts ({reason}){extra}")

@@ -9,6 +9,13 @@ organic, viral and paid (:func:`reach_split`). Growth: R(t) by Cori et al.
 generation; the K-factor and viral cycle time of referral programmes.
 """
 
+from grapevine.cascades._figures import (
+    Growth,
+    TreeLayout,
+    adoption_growth,
+    cascade_summary,
+    tree_layout,
+)
 from grapevine.cascades._interactions import activity_curve, retweet_cascades
 from grapevine.cascades._referrals import (
     CycleTime,
@@ -40,12 +47,16 @@ from grapevine.cascades._trees import (
 __all__ = [
     "CycleTime",
     "Forest",
+    "Growth",
     "Takeoff",
     "TippingPoint",
+    "TreeLayout",
     "activity_curve",
+    "adoption_growth",
     "bass_takeoff",
     "binned_by_size",
     "build_forest",
+    "cascade_summary",
     "discrete_generation_interval",
     "forest_from_posts",
     "forest_from_retweets",
@@ -58,6 +69,7 @@ __all__ = [
     "reproduction_number",
     "retweet_cascades",
     "tipping_point",
+    "tree_layout",
     "tree_metrics",
     "viral_cycle_time",
 ]

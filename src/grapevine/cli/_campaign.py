@@ -1,31 +1,43 @@
-"""``grapevine campaign create/list/show``: referral campaigns, straight on the store.
+"""``grapevine campaign``: create, edit, pause, resume, end, list and show campaigns, and
+list their participants, straight on the store.
 
-``create`` checks its input with the API's own schema (:class:`CampaignCreate`) and the
-domain core (offer, destinations), so the CLI and ``POST /api/campaigns`` accept and refuse
-the same campaigns (the only command here that loads the web service's code); ``list`` and
-``show`` read the store alone (:func:`grapevine.store.referrals_repo.campaign_record`), and
-``show`` prints the figures of ``GET /api/campaigns/{id}/stats``
-(:func:`grapevine.store.referrals_repo.campaign_stats`).
+Every command is a thin adapter over a workflow of :mod:`grapevine.referrals` (the ones
+``/api/campaigns`` calls), so the CLI and the API accept and refuse the same campaigns and
+edits (:func:`grapevine.referrals.check_campaign`), with the same lifecycle. Changes are
+recorded in the campaign's audit trail as made by ``cli`` (or ``--by``). ``show`` prints
+the figures of ``GET /api/campaigns/{id}/stats``.
 """
 
 from __future__ import annotations
 
 import json
 import tomllib
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 import typer
 
 from grapevine.cli._keys import fail, tenant_by_slug
 from grapevine.cli._options import DbOption, FormatOption, JsonOption, TenantOption
-from grapevine.errors import BadInput, GrapevineError
+from grapevine.errors import BadInput, Conflict, GrapevineError, NotFound
 
-__all__ = ["campaign_app", "read_campaign_file"]
+if TYPE_CHECKING:  # pragma: no cover
+    from sqlalchemy.orm import Session
+
+    from grapevine.referrals import CampaignView
+
+__all__ = ["apply_settings", "campaign_app", "read_campaign_file"]
 
 campaign_app = typer.Typer(
-    help="Referral campaigns: create one, list them, show one's figures.", no_args_is_help=True
+    help="Referral campaigns: create, edit, pause, resume, end; list them, show one's "
+    "figures, list its participants.",
+    no_args_is_help=True,
 )
+
+CampaignArg = Annotated[str, typer.Argument(help="The campaign's id or name.")]
+ByOption = Annotated[str, typer.Option("--by", help="Who acts (kept in the audit trail).")]
 
 
 def read_campaign_file(path: Path) -> dict[str, Any]:
@@ -55,38 +67,80 @@ def read_campaign_file(path: Path) -> dict[str, Any]:
     return data
 
 
-def validate(document: dict[str, Any], *, source: str) -> Any:
-    """The document as a :class:`CampaignCreate`, checked like the API checks it.
+def apply_settings(
+    current: Mapping[str, Any], settings: list[str], *, source: str = "--set"
+) -> dict[str, Any]:
+    """The changes that ``key=value`` settings make to a campaign document.
 
-    Raises :class:`BadInput` naming ``source`` and the first field at fault.
+    The value is read as JSON when it is JSON (``5``, ``null``, ``["https://a.example/"]``),
+    as text otherwise; a dotted key changes one entry inside an object field
+    (``offer.referrer.amount=12``), the rest of that field kept.
+
+    >>> apply_settings({"offer": {"referrer": {"kind": "fixed", "amount": 10}}},
+    ...                ["offer.referrer.amount=12", "review_threshold=high"])
+    {'offer': {'referrer': {'kind': 'fixed', 'amount': 12}}, 'review_threshold': 'high'}
     """
-    from pydantic import ValidationError
+    changes: dict[str, Any] = {}
+    for item in settings:
+        key, sep, text = item.partition("=")
+        if not sep or not key.strip():
+            raise BadInput(f"expected key=value, got {item!r}", file=source)
+        try:
+            value: Any = json.loads(text)
+        except json.JSONDecodeError:
+            value = text
+        top, *path = key.strip().split(".")
+        if not path:
+            changes[top] = value
+            continue
+        base = changes.get(top, current.get(top))
+        tree = json.loads(json.dumps(base)) if isinstance(base, dict) else {}
+        node = tree
+        for part in path[:-1]:
+            child = node.get(part)
+            node[part] = child if isinstance(child, dict) else {}
+            node = node[part]
+        node[path[-1]] = value
+        changes[top] = tree
+    return changes
 
-    from grapevine.service.schemas import CampaignCreate
 
-    try:
-        body = CampaignCreate.model_validate(document)
-    except ValidationError as exc:
-        problems = [(".".join(str(part) for part in e["loc"]), str(e["msg"])) for e in exc.errors()]
-        message = str(problems[0][1])
-        if len(problems) > 1:  # a typo shows as a missing field and an unknown one: name both
-            message += "; also " + "; ".join(f"{loc}: {msg}" for loc, msg in problems[1:4])
-        raise BadInput(message, file=source, field=problems[0][0] or None) from None
+def _sourced(exc: BadInput, source: str) -> BadInput:
+    """The same refusal, naming where the document came from."""
+    return BadInput(exc.message, file=source, field=exc.field)
+
+
+@contextmanager
+def _session(db: str | None, *, create: bool = False) -> Iterator[Session]:
+    from sqlalchemy.orm import Session
+
+    from grapevine.store import Store
+
+    with Store(db, create=create) as store, Session(store.engine) as session:
+        yield session
+
+
+def _find(session: Session, tenant: str, ref: str) -> tuple[int, CampaignView]:
+    """``(tenant id, campaign)`` for a campaign named by id or name, or exit naming it."""
     from grapevine import referrals as rf
 
-    checks = (
-        ("offer", lambda: rf.Offer.from_dict(body.offer) if body.offer is not None else None),
-        ("destinations", lambda: rf.resolve_destination(body.destinations)),
-    )
-    for name, check in checks:  # the checks of POST /api/campaigns, one field at a time
-        try:
-            check()
-        except BadInput as exc:
-            field = f"{name}.{exc.field}" if exc.field not in (None, name) else name
-            raise BadInput(exc.message, file=source, field=field) from None
-        except GrapevineError as exc:
-            raise BadInput(str(exc), file=source, field=name) from None
-    return body
+    tenant_id = tenant_by_slug(session, tenant).id
+    try:
+        return tenant_id, rf.get_campaign(
+            session,
+            campaign_id=int(ref) if ref.isascii() and ref.isdigit() else None,
+            name=ref,
+            tenant_id=tenant_id,
+        )
+    except NotFound:
+        raise fail(f"tenant {tenant!r} has no campaign {ref!r}") from None
+
+
+def _echo_campaign(view: CampaignView, as_json: bool, done: str) -> None:
+    if as_json:
+        typer.echo(json.dumps(view.record(), indent=2))
+    else:
+        typer.echo(f"campaign {view.id} {view.name!r} {done} ({view.status})")
 
 
 @campaign_app.command("create")
@@ -124,14 +178,11 @@ def create(
     tenant: TenantOption = "default",
     db: DbOption = None,
     as_json: JsonOption = False,
+    by: ByOption = "cli",
 ) -> None:
-    """Create a campaign from options or a JSON/TOML file."""
-    from sqlalchemy.orm import Session
-
+    """Create a campaign from options or a JSON/TOML file (checked like the API checks it)."""
+    from grapevine import referrals as rf
     from grapevine.config import get_settings
-    from grapevine.service.routers.campaigns import campaign_public, create_campaign_row
-    from grapevine.store import Store
-    from grapevine.store import referrals_repo as repo
 
     options = {
         "name": name,
@@ -142,25 +193,200 @@ def create(
         "budget": budget,
         "currency": currency,
     }
+    source = str(file) if file is not None else "options"
     try:
         document = read_campaign_file(file) if file is not None else {}
         document.update({k: v for k, v in options.items() if v is not None})
-        body = validate(document, source=str(file) if file is not None else "options")
-        with Store(db) as store, Session(store.engine) as session:
-            row = tenant_by_slug(session, tenant)
-            if repo.find_campaign_by_name(session, name=body.name, tenant_id=row.id):
-                raise fail(f"tenant {tenant!r} has a campaign named {body.name!r}")
-            campaign = create_campaign_row(
-                session, body, tenant_id=row.id, window_days=get_settings().cookie_window_days
+        try:
+            rf.check_campaign(document, default_window_days=get_settings().cookie_window_days)
+        except BadInput as exc:
+            raise _sourced(exc, source) from None
+        with _session(db, create=True) as session:
+            tenant_id = tenant_by_slug(session, tenant).id
+            view = rf.create_campaign(
+                session,
+                tenant_id=tenant_id,
+                document=document,
+                default_window_days=get_settings().cookie_window_days,
+                actor=by,
             )
             session.commit()
-            public = campaign_public(campaign)
+    except Conflict:
+        raise fail(f"tenant {tenant!r} has a campaign named {document.get('name')!r}") from None
     except GrapevineError as exc:
         raise fail(exc) from None
     if as_json:
-        typer.echo(public.model_dump_json(indent=2))
+        typer.echo(json.dumps(view.record(), indent=2))
     else:
-        typer.echo(f"campaign {public.id} {public.name!r} created in tenant {tenant}")
+        typer.echo(f"campaign {view.id} {view.name!r} created in tenant {tenant}")
+
+
+@campaign_app.command("edit")
+def edit(
+    campaign: CampaignArg,
+    file: Annotated[
+        Path | None,
+        typer.Option(
+            "--file",
+            help="JSON or TOML holding the fields to change (or only a new offer).",
+            show_default=False,
+        ),
+    ] = None,
+    settings: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--set",
+            help="key=value (repeat): a value in JSON or plain text; a dotted key changes "
+            "one entry of the offer (offer.referrer.amount=12). Applied after --file.",
+            show_default=False,
+        ),
+    ] = None,
+    tenant: TenantOption = "default",
+    db: DbOption = None,
+    as_json: JsonOption = False,
+    by: ByOption = "cli",
+) -> None:
+    """Edit some fields of a campaign: the result is checked exactly like a new campaign
+    (fraud thresholds included: review_threshold, ip_window_seconds, velocity_limit,
+    velocity_window_seconds), and the change is kept in the audit trail."""
+    from grapevine import referrals as rf
+
+    if file is None and not settings:
+        raise fail("nothing to change: give --file or --set key=value")
+    source = str(file) if file is not None else "--set"
+    try:
+        changes = read_campaign_file(file) if file is not None else {}
+        with _session(db) as session:
+            tenant_id, found = _find(session, tenant, campaign)
+            current = {**found.record(), **changes}
+            changes.update(apply_settings(current, settings or []))
+            try:
+                view = rf.update_campaign(
+                    session,
+                    campaign_id=found.id,
+                    changes=changes,
+                    tenant_id=tenant_id,
+                    actor=by,
+                )
+            except BadInput as exc:
+                raise _sourced(exc, source) from None
+            session.commit()
+    except GrapevineError as exc:
+        raise fail(exc) from None
+    _echo_campaign(view, as_json, "edited" if view.changed else "unchanged")
+
+
+def _move(action: str, campaign: str, tenant: str, db: str | None, as_json: bool, by: str) -> None:
+    from grapevine import referrals as rf
+
+    moves = {
+        "pause": (rf.pause_campaign, "paused"),
+        "resume": (rf.resume_campaign, "resumed"),
+        "end": (rf.end_campaign, "ended"),
+    }
+    workflow, done = moves[action]
+    try:
+        with _session(db) as session:
+            tenant_id, found = _find(session, tenant, campaign)
+            view = workflow(session, campaign_id=found.id, tenant_id=tenant_id, actor=by)
+            session.commit()
+    except GrapevineError as exc:  # CampaignClosed: an ended campaign
+        raise fail(exc) from None
+    _echo_campaign(view, as_json, done if view.changed else f"already {done}")
+
+
+@campaign_app.command("pause")
+def pause(
+    campaign: CampaignArg,
+    tenant: TenantOption = "default",
+    db: DbOption = None,
+    as_json: JsonOption = False,
+    by: ByOption = "cli",
+) -> None:
+    """Pause a campaign: links keep working and clicks count; nobody new may enrol, and
+    conversions earn no rewards until it resumes."""
+    _move("pause", campaign, tenant, db, as_json, by)
+
+
+@campaign_app.command("resume")
+def resume(
+    campaign: CampaignArg,
+    tenant: TenantOption = "default",
+    db: DbOption = None,
+    as_json: JsonOption = False,
+    by: ByOption = "cli",
+) -> None:
+    """Resume a paused campaign (an ended one cannot resume)."""
+    _move("resume", campaign, tenant, db, as_json, by)
+
+
+@campaign_app.command("end")
+def end(
+    campaign: CampaignArg,
+    tenant: TenantOption = "default",
+    db: DbOption = None,
+    as_json: JsonOption = False,
+    by: ByOption = "cli",
+) -> None:
+    """End a campaign for good: no enrolment, no new rewards, links go to its landing
+    page; rewards earned before keep their lifecycle."""
+    _move("end", campaign, tenant, db, as_json, by)
+
+
+@campaign_app.command("participants")
+def participants(
+    campaign: CampaignArg,
+    search: Annotated[
+        str | None,
+        typer.Option("--search", help="Only e-mails starting with this.", show_default=False),
+    ] = None,
+    limit: Annotated[int, typer.Option("--limit", help="Participants per page (1-500).")] = 50,
+    cursor: Annotated[
+        str | None,
+        typer.Option("--cursor", help="The next page's cursor (printed).", show_default=False),
+    ] = None,
+    tenant: TenantOption = "default",
+    db: DbOption = None,
+    as_json: JsonOption = False,
+    format: FormatOption = None,
+) -> None:
+    """List a campaign's participants in the order they joined, a page at a time."""
+    from grapevine import referrals as rf
+    from grapevine.cli._output import Col, output_format, print_records
+    from grapevine.cli._render import console
+
+    fmt = output_format(format, as_json=as_json)
+    try:
+        with _session(db) as session:
+            tenant_id, found = _find(session, tenant, campaign)
+            page = rf.list_participants(
+                session,
+                campaign_id=found.id,
+                tenant_id=tenant_id,
+                search=search,
+                limit=limit,
+                cursor=cursor,
+            )
+    except GrapevineError as exc:
+        raise fail(exc) from None
+    rows = [dict(item.__dict__) for item in page.items]
+    cols = [
+        Col("participant_id", "id", right=True),
+        Col("email", wrap=True),
+        Col("code"),
+        Col("created_at", "joined", cell=_when, drop=1),
+        Col("disposable_email", "disposable", drop=2),
+    ]
+    title = f"Participants {len(rows)} of {page.total}"
+    print_records(rows, cols, fmt, console=console, title=title)
+    if page.next_cursor is not None:
+        typer.echo(f"more: --cursor {page.next_cursor}", err=True)
+
+
+def _when(t: float) -> str:
+    import datetime as dt
+
+    return dt.datetime.fromtimestamp(t, dt.UTC).strftime("%Y-%m-%d %H:%M")
 
 
 @campaign_app.command("list")
@@ -170,24 +396,21 @@ def list_(
     as_json: JsonOption = False,
     format: FormatOption = None,
 ) -> None:
-    """List the tenant's campaigns with their participants and conversions."""
-    from sqlalchemy.orm import Session
-
+    """List the tenant's campaigns with their status and participants."""
+    from grapevine import referrals as rf
     from grapevine.cli._output import Col, output_format, print_records
     from grapevine.cli._render import console
-    from grapevine.store import Store
-    from grapevine.store import referrals_repo as repo
+    from grapevine.store import codes_repo
 
-    with Store(db, create=False) as store, Session(store.engine) as session:
-        row = tenant_by_slug(session, tenant)
-        rows = []
-        for campaign in repo.list_campaigns(session, tenant_id=row.id):
-            rows.append(
-                {
-                    **repo.campaign_record(campaign),
-                    "participants": repo.participant_count(session, campaign_id=campaign.id),
-                }
-            )
+    with _session(db) as session:
+        tenant_id = tenant_by_slug(session, tenant).id
+        rows = [
+            {
+                **view.record(),
+                "participants": codes_repo.participant_count(session, campaign_id=view.id),
+            }
+            for view in rf.list_campaigns(session, tenant_id=tenant_id)
+        ]
     fmt = output_format(format, as_json=as_json)
     if fmt == "json":
         typer.echo(json.dumps(rows, indent=2))
@@ -199,6 +422,7 @@ def list_(
     cols = [
         Col("id", right=True),
         Col("name", wrap=True),
+        Col("status"),
         Col("participants", right=True),
         Col("budget_text", "budget", right=True, drop=1),
         Col("offer_text", "offer", wrap=True, drop=2),
@@ -213,35 +437,27 @@ def list_(
 
 @campaign_app.command("show")
 def show(
-    campaign: Annotated[str, typer.Argument(help="The campaign's id or name.")],
+    campaign: CampaignArg,
     tenant: TenantOption = "default",
     db: DbOption = None,
     as_json: JsonOption = False,
 ) -> None:
-    """A campaign's offer, participants, funnel, K-factor and cycle time."""
+    """A campaign's status, offer, participants, funnel, K-factor and cycle time."""
     from rich.table import Table
-    from sqlalchemy.orm import Session
 
+    from grapevine import referrals as rf
     from grapevine.cli._output import duration
     from grapevine.cli._render import console
-    from grapevine.store import Store
-    from grapevine.store import referrals_repo as repo
 
-    with Store(db, create=False) as store, Session(store.engine) as session:
-        row = tenant_by_slug(session, tenant)
-        found = (
-            repo.find_campaign(session, campaign_id=int(campaign), tenant_id=row.id)
-            if campaign.isdigit()
-            else None
-        ) or repo.find_campaign_by_name(session, name=campaign, tenant_id=row.id)
-        if found is None:
-            raise fail(f"tenant {tenant!r} has no campaign {campaign!r}")
-        public = repo.campaign_record(found)
-        stats = repo.campaign_stats(session, campaign_id=found.id)
+    with _session(db) as session:
+        _, found = _find(session, tenant, campaign)
+        public = found.record()
+        stats = rf.campaign_stats(session, campaign_id=found.id).as_dict()
     if as_json:
         typer.echo(json.dumps({"campaign": public, "stats": stats}, indent=2))
         return
     console.print(f"[bold]{public['name']}[/] (id {public['id']}, tenant {tenant})")
+    console.print(f"status: {public['status']}")
     if public["goal"]:
         console.print(f"goal: {public['goal']}")
     console.print(f"destinations: {', '.join(public['destinations'])}")

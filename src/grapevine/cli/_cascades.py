@@ -12,12 +12,11 @@ import pandas as pd
 from grapevine.cascades import (
     Forest,
     TippingPoint,
+    adoption_growth,
     forest_from_posts,
     forest_from_retweets,
     infer_parents,
     reach_split,
-    reproduction_number,
-    tipping_point,
     tree_metrics,
 )
 from grapevine.cli._output import Col, duration, print_records, share
@@ -72,19 +71,9 @@ def with_inferred_parents(store: Store, posts: pd.DataFrame, platform: str | Non
 
 def growth_of(forest: Forest) -> tuple[pd.DataFrame, TippingPoint] | None:
     """R(t) of all adoptions (generation interval from the parent-to-child delays) and the
-    tipping point; None when the times do not allow it."""
-    t = forest.time[np.isfinite(forest.time)]
-    if t.size < 10:
-        return None
-    span = float(t.max() - t.min())
-    step = 3600.0 if span >= 2 * 86400 else 600.0 if span >= 3 * 3600 else 60.0
-    child = (forest.parent >= 0) & np.isfinite(forest.time)
-    delays = forest.time[child] - forest.time[forest.parent[child]]
-    delays = delays[np.isfinite(delays) & (delays > 0)]
-    if delays.size < 5:
-        return None
-    rt = reproduction_number(t, window=(step, 6), parent_delays=delays)
-    return rt, tipping_point(rt)
+    tipping point; None when the times do not allow it (:func:`adoption_growth`)."""
+    growth = adoption_growth(forest)
+    return None if growth is None else (growth.rt, growth.tipping)
 
 
 def _check_plot_dir(plot_dir: Path) -> None:

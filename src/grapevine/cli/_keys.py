@@ -210,24 +210,25 @@ def erase(
     from sqlalchemy.orm import Session
 
     from grapevine.config import get_settings
-    from grapevine.service._erasure import erase as erase_person
+    from grapevine.errors import NotFound
+    from grapevine.referrals import erase as erase_person
     from grapevine.store import Store
 
     salt = get_settings().ip_salt
     try:
         with Store(db, create=False) as store, Session(store.engine) as session:
             row = tenant_by_slug(session, tenant)
-            counts = erase_person(
+            done = erase_person(
                 session,
                 tenant_id=row.id,
                 ref=person,
                 by="cli",
                 salt=None if salt is None else salt.get_secret_value(),
             )
-            if counts is None:
-                raise fail(f"tenant {tenant!r} has no data on {person!r}")
             session.commit()
+    except NotFound:
+        raise fail(f"tenant {tenant!r} has no data on {person!r}") from None
     except GrapevineError as exc:
         raise fail(exc) from None
-    changed = ", ".join(f"{name} {n}" for name, n in counts.items())
+    changed = ", ".join(f"{name} {n}" for name, n in done.counts.items())
     typer.echo(f"erased from tenant {tenant}: {changed}")

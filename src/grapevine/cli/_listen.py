@@ -366,6 +366,15 @@ def alerts(
     ] = 5.0,
     history_days: Annotated[int, typer.Option(min=1, help="Days of history per score.")] = 7,
     top: Annotated[int, typer.Option(min=1, help="Terms, authors, cascades per alert.")] = 5,
+    notify: Annotated[
+        str | None,
+        typer.Option(
+            help="Send the alerts to this tenant's alert channels and webhooks (the outbox: "
+            "`grapevine outbound deliver` or the service delivers); an alert already sent "
+            "is not sent again.",
+            show_default=False,
+        ),
+    ] = None,
     db: DbOption = None,
     as_json: JsonOption = False,
     format: FormatOption = None,
@@ -382,6 +391,8 @@ def alerts(
             found = buzz_alerts(
                 store, rule=rule, threshold=threshold, history_days=history_days, top=top
             )
+            if notify is not None:
+                _notify(store, notify, found)
         except GrapevineError as exc:
             raise _fail(exc) from None
     if fmt == "json":
@@ -396,6 +407,22 @@ def alerts(
     for a in found:
         _console().print(f"[bold]{when(a.time)}[/] {a.rule} {a.series}: {a.why}", highlight=False)
         _console().print(f"  what grew: {_grew_text(a.what_grew)}", highlight=False)
+
+
+def _notify(store: Any, tenant: str, found: list[Any]) -> None:
+    from sqlalchemy.orm import Session
+
+    from grapevine.cli._keys import tenant_by_slug
+    from grapevine.config import get_settings
+    from grapevine.listening import raise_alerts
+
+    with Session(store.engine) as session:
+        tenant_id = tenant_by_slug(session, tenant).id
+        queued = raise_alerts(
+            session, tenant_id=tenant_id, alerts=found, origin=get_settings().public_origin()
+        )
+        session.commit()
+    typer.echo(f"{len(queued)} alert messages queued for tenant {tenant}", err=True)
 
 
 def _plain(obj: Any) -> Any:

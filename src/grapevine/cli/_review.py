@@ -1,8 +1,9 @@
 """``grapevine review list/approve/reject``: the fraud review queue, straight on the store.
 
-The same library calls as ``GET /api/campaigns/{id}/review`` and ``POST .../review/{event}``
-(:mod:`grapevine.service._risk`): held events, approved (their rewards follow the normal
-hold) or rejected (they turn void). The reviewer recorded is ``cli`` or ``--by``.
+The same workflows as ``GET /api/campaigns/{id}/review`` and ``POST .../review/{event}``
+(:func:`grapevine.referrals.review_entries`, :func:`grapevine.referrals.decide`): held
+events, approved (their rewards follow the normal hold) or rejected (they turn void). The
+reviewer recorded is ``cli`` or ``--by``.
 """
 
 from __future__ import annotations
@@ -14,12 +15,10 @@ import typer
 
 from grapevine.cli._keys import fail, tenant_by_slug
 from grapevine.cli._options import DbOption, FormatOption, JsonOption, TenantOption
-from grapevine.errors import GrapevineError
+from grapevine.errors import CampaignNotFound, GrapevineError
 
 if TYPE_CHECKING:  # pragma: no cover
     from sqlalchemy.orm import Session
-
-    from grapevine.store.models import Campaign
 
 __all__ = ["review_app"]
 
@@ -36,14 +35,12 @@ NoteOption = Annotated[
 ByOption = Annotated[str, typer.Option("--by", help="Who decides (kept with the decision).")]
 
 
-def _campaign(session: Session, tenant: str, campaign_id: int) -> Campaign:
-    from grapevine.store import referrals_repo as repo
+def _tenant_id(session: Session, tenant: str) -> int:
+    return tenant_by_slug(session, tenant).id
 
-    row = tenant_by_slug(session, tenant)
-    campaign = repo.find_campaign(session, campaign_id=campaign_id, tenant_id=row.id)
-    if campaign is None:
-        raise fail(f"tenant {tenant!r} has no campaign {campaign_id}")
-    return campaign
+
+def _missing(tenant: str, campaign_id: int) -> typer.Exit:
+    return fail(f"tenant {tenant!r} has no campaign {campaign_id}")
 
 
 @review_app.command("list")
@@ -59,16 +56,18 @@ def list_(
 
     from grapevine.cli._output import Col, output_format, print_records
     from grapevine.cli._render import console
-
-    fmt = output_format(format, as_json=as_json)
-    from grapevine.service._risk import review_entries
+    from grapevine.referrals import review_entries
     from grapevine.store import Store
 
+    fmt = output_format(format, as_json=as_json)
     try:
         with Store(db, create=False) as store, Session(store.engine) as session:
-            entries = [
-                e.as_dict() for e in review_entries(session, _campaign(session, tenant, campaign))
-            ]
+            held = review_entries(
+                session, campaign_id=campaign, tenant_id=_tenant_id(session, tenant)
+            )
+            entries = [e.as_dict() for e in held]
+    except CampaignNotFound:
+        raise _missing(tenant, campaign) from None
     except GrapevineError as exc:
         raise fail(exc) from None
     if fmt == "json":
@@ -94,22 +93,29 @@ def _decide(
 ) -> None:
     from sqlalchemy.orm import Session
 
-    from grapevine.service._risk import decide
+    from grapevine.referrals import decide
     from grapevine.store import Store
-    from grapevine.store import referrals_repo as repo
 
     try:
         with Store(db, create=False) as store, Session(store.engine) as session:
-            row = _campaign(session, tenant, campaign)
-            decision, changed = decide(session, row, event, outcome=outcome, reviewer=by, note=note)
+            decision = decide(
+                session,
+                campaign_id=campaign,
+                tenant_id=_tenant_id(session, tenant),
+                event_key=event,
+                outcome=outcome,
+                reviewer=by,
+                note=note,
+            )
             session.commit()
-            rewards = repo.rewards_for_event(session, campaign_id=row.id, event_key=event)
-            statuses = ", ".join(f"{r.role} {r.amount:g} {r.status}" for r in rewards)
-            reviewer = decision.reviewer
-    except GrapevineError as exc:  # ReviewConflict among them
+    except CampaignNotFound:
+        raise _missing(tenant, campaign) from None
+    except GrapevineError as exc:  # NotFound, Conflict among them
         raise fail(exc) from None
-    done = f"{outcome}d" if changed else f"already {outcome}d"
-    typer.echo(f"event {event} {done} by {reviewer}; rewards: {statuses or 'none'}")
+    statuses = ", ".join(f"{r.role} {r.amount:g} {r.status}" for r in decision.rewards)
+    past = {"approve": "approved", "reject": "rejected"}[outcome]
+    done = past if decision.changed else f"already {past}"
+    typer.echo(f"event {event} {done} by {decision.reviewer}; rewards: {statuses or 'none'}")
 
 
 @review_app.command("approve")

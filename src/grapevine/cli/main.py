@@ -9,7 +9,22 @@ from typing import Annotated, Any, Literal
 import typer
 
 from grapevine import __version__
-from grapevine.cli import _campaign, _keys, _listen, _review, _webhook_secrets
+from grapevine.cli import (
+    _campaign,
+    _campaign_init,
+    _coupons,
+    _keys,
+    _links,
+    _listen,
+    _listen_social,  # noqa: F401  (registers listen add-hackernews, -bluesky, -reddit, -x)
+    _outbound,
+    _payouts,
+    _report,
+    _review,
+    _stats,
+    _users,
+    _webhook_secrets,
+)
 from grapevine.cli._errors import ErrorBoundary
 from grapevine.cli._errors import failure as _fail
 from grapevine.cli._options import (
@@ -39,11 +54,22 @@ app.add_typer(import_app, name="import")
 app.add_typer(_listen.listen_app, name="listen")
 app.add_typer(_listen.inbox_app, name="inbox")
 app.add_typer(_campaign.campaign_app, name="campaign")
+_campaign.campaign_app.command("init")(_campaign_init.init)
+_campaign.campaign_app.command("misses")(_links.misses)
+_campaign.campaign_app.command("stats")(_stats.stats)
+_campaign.campaign_app.command("leaderboard")(_stats.leaderboard)
 app.add_typer(_keys.tenant_app, name="tenant")
+_keys.tenant_app.command("landing")(_links.landing)
 _keys.tenant_app.add_typer(_webhook_secrets.webhook_secret_app, name="webhook-secret")
 app.add_typer(_keys.apikey_app, name="apikey")
 app.command("erase")(_keys.erase)
 app.add_typer(_review.review_app, name="review")
+app.add_typer(_users.user_app, name="user")
+app.add_typer(_outbound.outbound_app, name="outbound")
+app.add_typer(_coupons.coupons_app, name="coupons")
+app.add_typer(_coupons.shop_app, name="shop")
+app.add_typer(_payouts.payouts_app, name="payouts")
+app.command("report")(_report.report)
 graph_app = typer.Typer(
     help="Edge-list files: write the binary cache that planning reads instead of the text.",
     no_args_is_help=True,
@@ -879,14 +905,46 @@ def demo(
         "grapevine-demo.db"
     ),
     top: Annotated[int, typer.Option(min=1, help="How many cascades to show.")] = 10,
+    serve_it: Annotated[
+        bool,
+        typer.Option(
+            "--serve/--no-serve",
+            help="Serve the dashboard on the demo store at the end (until Ctrl-C).",
+        ),
+    ] = True,
+    port: Annotated[int, typer.Option(help="Port of the dashboard.")] = 8000,
 ) -> None:
-    """Import the shipped Higgs Twitter slice into a fresh SQLite store and analyse it."""
+    """Build one store with every capability on real data, then serve the dashboard on it.
+
+    Imports the shipped slices (the Higgs rumour on Twitter, Weibo cascades with their
+    reshare trees, the Ciao trust network and its influencer roles, labelled posts in four
+    languages), saves a seed plan, runs a referral campaign simulated on the Ciao network
+    through the real workflows, and serves the dashboard at http://127.0.0.1:PORT/ in demo
+    mode (no login, this machine only). What is simulated is said as it is built.
+    """
+    import os
+
     from grapevine.cli._demo import run_demo
 
     try:
-        run_demo(db, top=top)
+        url = run_demo(db, top=top)
     except GrapevineError as exc:
         raise _fail(exc) from None
+    if not serve_it:
+        return
+    os.environ["GRAPEVINE_DASHBOARD_DEMO"] = "1"
+    os.environ.setdefault("GRAPEVINE_IP_SALT", "grapevine-demo")
+    typer.echo(f"\nThe dashboard: http://127.0.0.1:{port}/ (demo mode, no login; Ctrl-C stops)")
+    serve(
+        host="127.0.0.1",
+        port=port,
+        db=url,
+        workers=1,
+        access_log=False,
+        forwarded_allow_ips=None,
+        public_url=None,
+        durable=None,
+    )
 
 
 @app.command()

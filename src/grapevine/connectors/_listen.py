@@ -33,7 +33,8 @@ class ListenedPost:
     Attributes
     ----------
     platform : str
-        ``"rss"`` (any feed), ``"mastodon"`` or ``"twitter"``.
+        ``"rss"`` (any feed), ``"mastodon"``, ``"hackernews"``, ``"bluesky"``, ``"reddit"``
+        or ``"twitter"``.
     external_id : str
         Stable across fetches. Feed: the entry id, else its link, else the sha1 of title and
         date; Mastodon: the status URI (else ``"host:id"``); Twitter: the tweet id.

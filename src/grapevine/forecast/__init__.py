@@ -6,6 +6,7 @@ that says "cannot forecast yet" (supercritical, too young, not converged) instea
 infinity.
 """
 
+from grapevine.forecast._band import AdoptionBand, adoption_band
 from grapevine.forecast._result import Forecast
 from grapevine.forecast.bass import Bass, bass_cumulative, fit_bass
 from grapevine.forecast.fallback import Answer, forecast_with_fallback
@@ -20,6 +21,7 @@ from grapevine.forecast.seismic import (
 )
 
 __all__ = [
+    "AdoptionBand",
     "Answer",
     "Bass",
     "Forecast",
@@ -27,6 +29,7 @@ __all__ = [
     "LogLinear",
     "Seismic",
     "SeismicForecast",
+    "adoption_band",
     "bass_cumulative",
     "fit_bass",
     "forecast_with_fallback",

@@ -57,6 +57,9 @@ class Bass:
         (in units of 1/year; pass others when a period is not a year).
     level : float, default 0.9
         Coverage of the intervals of :meth:`predict` and :meth:`cumulative_interval`.
+    max_nfev : int, default 2000
+        Most model evaluations of each least-squares start; a start that has not converged
+        by then is dropped (when none converges, ``p`` and ``q`` fall back to the priors).
 
     Attributes
     ----------
@@ -141,15 +144,18 @@ class Bass:
         prior_p: float = SULTAN_FARLEY_LEHMANN["p"],
         prior_q: float = SULTAN_FARLEY_LEHMANN["q"],
         level: float = 0.9,
+        max_nfev: int = 2000,
     ) -> None:
         self.min_periods = min_periods
         self.prior_p = prior_p
         self.prior_q = prior_q
         self.level = level
+        self.max_nfev = max_nfev
 
     def _check_params(self) -> None:
         owner = type(self).__name__
         check_number(self.min_periods, "min_periods", owner, kind=numbers.Integral, low=4)
+        check_number(self.max_nfev, "max_nfev", owner, kind=numbers.Integral, low=1)
         check_number(self.prior_p, "prior_p", owner, low=0.0, low_closed=False)
         check_number(self.prior_q, "prior_q", owner, low=0.0, low_closed=False)
         check_number(
@@ -247,7 +253,7 @@ class Bass:
                     ftol=1e-15,
                     xtol=1e-15,
                     gtol=1e-15,
-                    max_nfev=2000,
+                    max_nfev=self.max_nfev,
                 )
             except (ValueError, np.linalg.LinAlgError) as exc:  # pragma: no cover - defensive
                 self.fallback_reason_ = f"the least-squares fit failed ({exc})"

@@ -19,6 +19,7 @@ from grapevine.influence._continuous import (
 from grapevine.influence._costs import COST_SCHEMES, read_seed_costs, scheme_costs
 from grapevine.influence._imm import IMM, MIN_RR_SETS, imm
 from grapevine.influence._opimc import OPIMC, opimc
+from grapevine.influence._planner import PLAN_MODES, SeedPlan, plan_seeds
 from grapevine.influence._tipping import (
     ReachCurve,
     plot_reach_curve,
@@ -32,9 +33,11 @@ __all__ = [
     "IMM",
     "MIN_RR_SETS",
     "OPIMC",
+    "PLAN_MODES",
     "BudgetedIMM",
     "ContinuousIM",
     "ReachCurve",
+    "SeedPlan",
     "budgeted_seeds",
     "celf",
     "continuous_discounts",
@@ -42,6 +45,7 @@ __all__ = [
     "imm",
     "opimc",
     "pagerank_seeds",
+    "plan_seeds",
     "plot_reach_curve",
     "reach_curve",
     "read_seed_costs",

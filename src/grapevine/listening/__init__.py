@@ -16,6 +16,7 @@ matched posts by a priority whose parts are shown; :func:`buzz_alerts` runs the 
 on the store's hourly mentions and negative mentions per rule (docs/listening.md).
 """
 
+from grapevine.listening._alert_delivery import alert_payload, raise_alerts
 from grapevine.listening._alerts_store import BuzzAlert, buzz_alerts, hourly_series
 from grapevine.listening._explain import (
     AuthorGrowth,
@@ -57,6 +58,7 @@ from grapevine.listening._pipeline import (
     dedupe_posts,
     resolve_languages,
 )
+from grapevine.listening._routing import DEFAULT_MIN_INFLUENCE, InboxRouting
 from grapevine.listening._rules import (
     MatchText,
     WatchRule,
@@ -65,16 +67,36 @@ from grapevine.listening._rules import (
     rule_grouping,
 )
 from grapevine.listening._spikes import Spike, SpikeDetector, detect_spikes
+from grapevine.listening._summary import (
+    SENTIMENT_LABELS,
+    AuthorVolume,
+    ListeningSummary,
+    Story,
+    TermCount,
+    Thread,
+    listening_summary,
+    mention_bounds,
+    mention_posts,
+    post_thread,
+    summarize_mentions,
+    time_bins,
+    top_stories,
+)
 
 __all__ = [
+    "DEFAULT_MIN_INFLUENCE",
     "IMPORT_FORMATS",
     "NAB_PROFILES",
+    "SENTIMENT_LABELS",
     "STANDARD_PROFILE",
     "AuthorGrowth",
+    "AuthorVolume",
     "BuzzAlert",
     "CascadeGrowth",
+    "InboxRouting",
     "IngestReport",
     "Listener",
+    "ListeningSummary",
     "MatchText",
     "NabProfile",
     "NabSeriesScore",
@@ -83,9 +105,13 @@ __all__ = [
     "SourceReport",
     "Spike",
     "SpikeDetector",
+    "Story",
+    "TermCount",
     "TermGrowth",
+    "Thread",
     "WatchRule",
     "WhatGrew",
+    "alert_payload",
     "approve",
     "assign",
     "build_source",
@@ -96,11 +122,16 @@ __all__ = [
     "draft",
     "hourly_series",
     "inbox_items",
+    "listening_summary",
     "match_rules",
+    "mention_bounds",
+    "mention_posts",
     "nab_normalized_score",
     "nab_series_score",
     "normalize_text",
+    "post_thread",
     "priority",
+    "raise_alerts",
     "read_nab_csv",
     "read_nab_windows",
     "resolve",
@@ -109,5 +140,8 @@ __all__ = [
     "rule_grouping",
     "scaled_sigmoid",
     "send",
+    "summarize_mentions",
+    "time_bins",
+    "top_stories",
     "what_grew",
 ]

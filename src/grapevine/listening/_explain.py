@@ -30,6 +30,7 @@ and Evaluation for Identifying the Content of Political Conflict." Political Ana
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 from collections import Counter
@@ -191,14 +192,20 @@ def _records(posts: Any) -> list[Any]:
     return list(posts)
 
 
-def _post_terms(text: Any) -> set[str]:
+def _post_terms(text: Any) -> frozenset[str]:
     if not isinstance(text, str) or not text:
-        return set()
-    return {
+        return frozenset()
+    return _text_terms(text)
+
+
+@functools.lru_cache(maxsize=65_536)
+def _text_terms(text: str) -> frozenset[str]:
+    # a post's words do not change: every page and alert asks for the same ones again
+    return frozenset(
         w
         for w in _WORD.findall(normalize_text(text))
         if len(w) > 1 and not w.isdigit() and w not in _STOPWORDS
-    }
+    )
 
 
 def _term_counts(posts: Iterable[Any]) -> Counter[str]:

@@ -17,19 +17,20 @@ Priority
 Actions
     assign, draft, approve, send, resolve: each checks the item's status, changes it and
     writes one audit row (who, what, when). ``send`` posts the approved draft through the
-    source's ``reply`` where the platform allows (Mastodon); an item from a source without a
-    reply API (feeds, files, archives) is refused and stays approved: nothing was sent, so
-    nothing counts as a response (answer it on the platform, then ``resolve`` it with a
-    note). First-response time: from the moment the item entered the inbox to the first
-    reply sent.
+    source's ``reply`` where the platform allows (Mastodon, Bluesky, Reddit); an item from a
+    source without a reply API (feeds, Hacker News, files, archives) is refused and stays
+    approved: nothing was sent, so nothing counts as a response (answer it on the platform,
+    then ``resolve`` it with a note). First-response time: from the moment the item entered
+    the inbox to the first reply sent.
 """
 
 from __future__ import annotations
 
+import functools
 import math
 import time as _time
 from collections.abc import Mapping, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -97,6 +98,12 @@ class PriorityWeights:
         return {k: v / total for k, v in w.items()}
 
 
+@functools.lru_cache(maxsize=64)
+def _normalized(weights: PriorityWeights) -> dict[str, float]:
+    # checked and divided once per set of weights, not once per scored post
+    return weights.normalized()
+
+
 @dataclass(frozen=True)
 class Priority:
     """A priority in [0, 1] and its four parts (each in [0, 1], before weighting)."""
@@ -108,7 +115,12 @@ class Priority:
     recency: float
 
     def parts(self) -> dict[str, float]:
-        return {k: v for k, v in asdict(self).items() if k != "score"}
+        return {
+            "negativity": self.negativity,
+            "influence": self.influence,
+            "velocity": self.velocity,
+            "recency": self.recency,
+        }
 
 
 def priority(
@@ -150,7 +162,7 @@ def priority(
     (0.803, 0.9, 0.714)
     """
     w = weights or PriorityWeights()
-    wn = w.normalized()
+    wn = _normalized(w)
     neg = _UNSCORED_NEGATIVITY if p_negative is None else min(1.0, max(0.0, float(p_negative)))
     if influence is not None and math.isfinite(influence):
         inf = min(1.0, max(0.0, float(influence)))
@@ -324,10 +336,11 @@ def send(
 ) -> dict[str, Any]:
     """Send the approved reply.
 
-    Through ``source.reply(post_external_id, draft)`` when the source has one (Mastodon);
+    Through ``source.reply(post_external_id, draft)`` when the source has one (Mastodon,
+    Bluesky, Reddit);
     the id of the reply is kept and the first-response time is taken. With ``lookup`` and
     no ``source``, the source that delivered the post is built from its stored
-    configuration (only a Mastodon source can reply).
+    configuration (a Mastodon, Bluesky or Reddit source can reply).
 
     Raises
     ------
@@ -352,7 +365,8 @@ def send(
             f"item {item_id} is {item['status']}",
         )
     now = _time.time() if now is None else now
-    if source is None and lookup and item["source_id"] is not None:
+    built = source is None and lookup and item["source_id"] is not None
+    if built:
         source = _stored_source(store, int(item["source_id"]))
     reply = getattr(source, "reply", None) if source is not None else None
     if not callable(reply):
@@ -363,7 +377,12 @@ def send(
             "'answered on the platform'`",
             field="id",
         )
-    reply_id = reply(item["external_id"], item["draft"])
+    try:
+        reply_id = reply(item["external_id"], item["draft"])
+    finally:
+        close = getattr(source, "close", None) if built else None
+        if callable(close):
+            close()  # the connection of a source built here
     values: dict[str, Any] = {
         "status": "sent",
         "send_mode": "api",
@@ -390,7 +409,7 @@ def _stored_source(store: Store, source_id: int) -> Any | None:
 
     with store.engine.connect() as conn:
         row = repo.find_source(conn, source_id=source_id)
-    if row is None or row["kind"] != "mastodon":
+    if row is None or row["kind"] not in ("mastodon", "bluesky", "reddit", "x"):
         return None
     return build_source(row)
 

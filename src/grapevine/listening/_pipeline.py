@@ -34,6 +34,7 @@ from typing import TYPE_CHECKING, Any
 from grapevine.connectors import ListenedPost
 from grapevine.errors import BadInput, GrapevineError, InvalidParameter, SourceFailed
 from grapevine.listening._inbox import PriorityWeights, priority
+from grapevine.listening._routing import post_intents, rule_routing
 
 if TYPE_CHECKING:  # pragma: no cover
     from grapevine.connectors import Source
@@ -275,7 +276,13 @@ class _Scorer:
 # ---------------------------------------------------------------------------- reports
 @dataclass
 class IngestReport:
-    """What one run of the pipeline did, with seconds per stage."""
+    """What one run of the pipeline did, with seconds per stage.
+
+    ``matched`` posts matched a rule; of them ``inbox_new`` became new inbox items and
+    ``held_back`` were stored without one (their rules' routing did not send them: see
+    :class:`~grapevine.listening.InboxRouting`); ``intents`` counts the matched posts by
+    intent.
+    """
 
     received: int = 0
     duplicates: int = 0
@@ -284,8 +291,10 @@ class IngestReport:
     matched: int = 0
     mentions: int = 0
     inbox_new: int = 0
+    held_back: int = 0
     unscored: int = 0
     batches: int = 0
+    intents: dict[str, int] = field(default_factory=dict)
     seconds: dict[str, float] = field(default_factory=dict)
 
     def add_time(self, stage: str, seconds: float) -> None:
@@ -300,10 +309,13 @@ class IngestReport:
             "matched",
             "mentions",
             "inbox_new",
+            "held_back",
             "unscored",
             "batches",
         ):
             setattr(self, name, getattr(self, name) + getattr(other, name))
+        for k, n in other.intents.items():
+            self.intents[k] = self.intents.get(k, 0) + n
         for k, v in other.seconds.items():
             self.add_time(k, v)
 
@@ -316,8 +328,10 @@ class IngestReport:
             "matched": self.matched,
             "mentions": self.mentions,
             "inbox_new": self.inbox_new,
+            "held_back": self.held_back,
             "unscored": self.unscored,
             "batches": self.batches,
+            "intents": dict(sorted(self.intents.items())),
             "seconds": {k: round(v, 4) for k, v in self.seconds.items()},
         }
 
@@ -382,6 +396,10 @@ def build_source(row: Mapping[str, Any]) -> Source:
         return MastodonSource(
             cfg["api_base_url"], access_token=token, timeline=cfg.get("timeline", "public")
         )
+    if kind in ("hackernews", "bluesky", "reddit", "x"):
+        from grapevine.connectors.social import social_source
+
+        return social_source(kind, cfg, os.environ)
     raise BadInput(f"unknown source kind {kind!r}", field="kind")
 
 
@@ -600,6 +618,9 @@ class Listener:
             report.matched = len(matched)
             if matched:
                 facts = repo.author_facts(conn, post_ids=[post_ids[i] for i in matched])
+                intents = post_intents(fresh, languages, sentiments, matched)
+                for intent in intents.values():
+                    report.intents[intent] = report.intents.get(intent, 0) + 1
                 items = []
                 for i in matched:
                     p, f = fresh[i], facts[post_ids[i]]
@@ -614,6 +635,17 @@ class Listener:
                         now=now,
                         weights=self.weights,
                     )
+                    routes = [
+                        rule_routing(rules[j][2]).route(
+                            intent=intents[i],
+                            negative=sentiments[i].label == "negative",
+                            influence=pr.influence,
+                        )
+                        for j in matches[i]
+                    ]
+                    if not any(routes):
+                        report.held_back += 1
+                        continue
                     items.append(
                         {
                             "post_id": post_ids[i],

@@ -13,6 +13,13 @@ Syntax (a query is a boolean expression over these atoms)::
     NOT a, -a               not a (``-`` binds to the next atom: ``-"bad phrase"``, ``-(a OR b)``)
     ( ... )                 grouping
 
+Inbox routing options (settings of the rule, not conditions; at the top level of the query,
+see :mod:`grapevine.listening._routing`)::
+
+    inbox:complaint,question      the intents that reach the webcare inbox (all, none)
+    inbox-negative:yes            negative posts reach it whatever their intent (no)
+    inbox-min-influence:0.67      authors at least this influential always reach it (off)
+
 Precedence: ``NOT`` / ``-`` > ``AND`` > ``OR``; the operators are upper case (``and``, ``or``
 and ``not`` in lower case are ordinary words). A term that the tokenizer splits in several
 words (``brewly-x2``, ``we'll``) is a phrase. In scripts written without spaces (Chinese,
@@ -34,6 +41,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from grapevine.errors import InvalidParameter
+from grapevine.listening._routing import InboxRouting
 
 __all__ = ["MatchText", "WatchRule", "match_rules", "normalize_text", "rule_grouping"]
 
@@ -368,10 +376,46 @@ def _lex(query: str) -> list[_Tok]:
     return toks
 
 
+_OPTION = re.compile(r"(inbox(?:-[a-z-]+)?):(.*)", re.IGNORECASE)
+
+
+def _options(query: str, toks: list[_Tok]) -> tuple[list[_Tok], dict[str, str]]:
+    """The query's tokens without its routing options (``inbox:...``), and the options.
+
+    An option stands at the top level of the query, outside parentheses and not negated or
+    joined by OR (it is not a condition on the post but a setting of the rule).
+    """
+    from grapevine.listening._routing import ROUTING_OPTIONS
+
+    kept: list[_Tok] = []
+    options: dict[str, str] = {}
+    depth = 0
+    for k, tok in enumerate(toks):
+        m = _OPTION.fullmatch(tok.value) if tok.kind == "WORD" else None
+        if m is None:
+            depth += tok.kind == "LPAREN"
+            depth -= tok.kind == "RPAREN"
+            kept.append(tok)
+            continue
+        name = m.group(1).lower()
+        if name not in ROUTING_OPTIONS:
+            raise _syntax(query, tok.pos, f"an option among {list(ROUTING_OPTIONS)}, not {name!r}")
+        before = toks[k - 1].kind if k else None
+        after = toks[k + 1].kind if k + 1 < len(toks) else None
+        if depth or before in ("NOT", "MINUS", "OR") or after == "OR":
+            raise _syntax(
+                query, tok.pos, f"the option {name!r} at the top level, not in a condition"
+            )
+        if name in options:
+            raise _syntax(query, tok.pos, f"the option {name!r} once")
+        options[name] = m.group(2)
+    return kept, options
+
+
 class _Parser:
-    def __init__(self, query: str) -> None:
+    def __init__(self, query: str, toks: list[_Tok] | None = None) -> None:
         self.query = query
-        self.toks = _lex(query)
+        self.toks = _lex(query) if toks is None else toks
         self.i = 0
 
     def peek(self) -> _Tok | None:
@@ -549,6 +593,7 @@ class WatchRule:
     name: str
     root: Any
     query: str = field(default="", compare=False)
+    inbox: InboxRouting = field(default_factory=InboxRouting)
     _match: Any = field(default=None, init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -565,11 +610,15 @@ class WatchRule:
         """
         if not isinstance(query, str):
             raise InvalidParameter("query", _OWNER, "a string", query)
-        root = _Parser(query).parse()
-        return cls(name=name if name is not None else query, root=root, query=query)
+        toks, options = _options(query, _lex(query))
+        if options and not toks:
+            raise _syntax(query, 0, "a term besides the inbox options")
+        root = _Parser(query, toks).parse()
+        inbox = InboxRouting.from_options(options) if options else InboxRouting()
+        return cls(name=name if name is not None else query, root=root, query=query, inbox=inbox)
 
     def __str__(self) -> str:
-        return str(self.root.render(0))
+        return " ".join([str(self.root.render(0)), *self.inbox.options()])
 
     def matches(self, text: str | MatchText, language: str | None = None) -> bool:
         """Whether a post's text (and language) matches."""

@@ -9,7 +9,19 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from grapevine.errors import InvalidParameter
 
-__all__ = ["add_params", "resolve_destination"]
+__all__ = [
+    "MISS_REASONS",
+    "add_params",
+    "add_utm",
+    "miss_destination",
+    "plain_url",
+    "resolve_destination",
+    "same_origin",
+]
+
+MISS_REASONS = ("unknown", "disabled", "ended")
+"""Why a short link sends someone to a landing page: no such code, a disabled code, a code
+of an ended campaign."""
 
 _SCHEMES = ("http", "https")
 _DEFAULT_PORT = {"http": 80, "https": 443}
@@ -41,6 +53,28 @@ def _origin(url: str) -> _Origin | None:
     if not _HOST.match(host) or "%" in parts.netloc:
         return None
     return _Origin(scheme, host, port if port is not None else _DEFAULT_PORT[scheme])
+
+
+def plain_url(url: str) -> str | None:
+    """``url`` when it is a plain absolute http(s) URL (no user info, no control characters,
+    an ASCII host), else None: what a landing page or a logo may be.
+
+    >>> plain_url("https://shop.example/bye"), plain_url("javascript:alert(1)")
+    ('https://shop.example/bye', None)
+    """
+    return url if _origin(url) is not None else None
+
+
+def same_origin(url: str, other: str) -> bool:
+    """Whether two plain URLs share scheme, host and port.
+
+    >>> same_origin("https://shop.example/logo.png", "https://SHOP.example:443/")
+    True
+    >>> same_origin("https://shop.example.evil/logo.png", "https://shop.example")
+    False
+    """
+    a, b = _origin(url), _origin(other)
+    return a is not None and a == b
 
 
 def _allowlist(allowlist: Iterable[str]) -> list[tuple[str, _Origin]]:
@@ -155,3 +189,82 @@ def resolve_destination(
         (parts.scheme.lower(), parts.netloc.lower(), parts.path, parts.query, parts.fragment)
     )
     return add_params(rebuilt, params)
+
+
+def add_utm(
+    url: str,
+    *,
+    source: str,
+    campaign: str,
+    medium: str = "referral",
+    content: str | None = None,
+) -> str:
+    """Tag a destination with UTM parameters, never replacing the shop's own.
+
+    ``utm_source``, ``utm_medium``, ``utm_campaign`` and (with a channel) ``utm_content``
+    are added when the URL does not carry that parameter yet; a ``utm_*`` already in the
+    URL (the shop tagged its own page, or the link asked for a tagged page) stays as it is.
+    Values are percent-encoded like :func:`add_params`.
+
+    Parameters
+    ----------
+    url : str
+        The destination, already checked (:func:`resolve_destination`).
+    source, campaign, medium : str
+        The tags (``medium`` defaults to ``referral``).
+    content : str, optional
+        The share channel of the click (``whatsapp``, ``email``...).
+
+    Examples
+    --------
+    >>> add_utm("https://shop.example/?ref=K7MP", source="grapevine", campaign="spring",
+    ...         content="whatsapp")  # doctest: +NORMALIZE_WHITESPACE
+    'https://shop.example/?ref=K7MP&utm_source=grapevine&utm_medium=referral&utm_campaign=spring&utm_content=whatsapp'
+    >>> add_utm("https://shop.example/p?utm_source=newsletter#top", source="grapevine",
+    ...         campaign="spring")
+    'https://shop.example/p?utm_source=newsletter&utm_medium=referral&utm_campaign=spring#top'
+    """
+    parts = urlsplit(url)
+    present = {k for k, _ in parse_qsl(parts.query, keep_blank_values=True)}
+    tags = {"utm_source": source, "utm_medium": medium, "utm_campaign": campaign}
+    if content:
+        tags["utm_content"] = content
+    missing = {k: v for k, v in tags.items() if k not in present}
+    return add_params(url, missing) if missing else url
+
+
+def miss_destination(
+    reason: str,
+    *,
+    campaign_landing: str | None = None,
+    campaign_default: str | None = None,
+    tenant_landing: str | None = None,
+    global_landing: str | None = None,
+) -> str | None:
+    """Where a short link that cannot refer anyone sends its visitor; None: nowhere.
+
+    ``reason`` is one of :data:`MISS_REASONS`:
+
+    - ``ended``: the campaign's landing page, else its default destination (the shop
+      still gets the visitor; nobody gets credit);
+    - ``disabled``: the code's tenant's landing page, else the installation's
+      (``GRAPEVINE_LANDING_URL``);
+    - ``unknown``: no code, so no tenant: the installation's landing page.
+
+    None means no landing page is configured: the service answers a short page saying the
+    link does not work.
+
+    >>> miss_destination("ended", campaign_default="https://shop.example/")
+    'https://shop.example/'
+    >>> miss_destination("disabled", tenant_landing=None, global_landing="https://gv.example/")
+    'https://gv.example/'
+    >>> miss_destination("unknown", tenant_landing="https://shop.example/") is None
+    True
+    """
+    if reason == "ended":
+        return campaign_landing or campaign_default or tenant_landing or global_landing
+    if reason == "disabled":
+        return tenant_landing or global_landing
+    if reason == "unknown":
+        return global_landing
+    raise InvalidParameter("reason", "miss_destination", f"one of {MISS_REASONS}", reason)

@@ -4,6 +4,10 @@ Every share link carries the channel in the referral link's ``ch`` parameter
 (``/r/CODE?ch=whatsapp``), so a click through it is counted for that channel and the
 funnel share -> click -> signup -> purchase per channel is measured, not guessed.
 
+The texts of the page and of the messages come from the catalogue of the participant's
+language (:mod:`grapevine.referrals._i18n`): :func:`offer_text` speaks to the participant,
+:func:`share_texts` to the friend who receives the message.
+
 The participant page ``/p/{token}`` is reached with a token that names the participant
 and is signed with a key derived from the service secret (HMAC-SHA256, truncated to 128
 bits): it cannot be guessed or forged, and a token for an e-mail can carry an expiry.
@@ -15,24 +19,31 @@ import base64
 import hashlib
 import hmac
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
 from urllib.parse import quote, urlencode, urlsplit, urlunsplit
 
 from grapevine.errors import BadInput, InvalidSignature, LinkExpired
+from grapevine.referrals._i18n import Messages, messages
 
 __all__ = [
     "CHANNELS",
     "EMBED_TOLERANCE_SECONDS",
+    "ShareTexts",
     "channel_link",
     "embed_signature",
+    "offer_text",
     "page_token",
     "read_page_token",
     "share_links",
+    "share_texts",
     "verify_embed_signature",
 ]
 
-#: The channels a participant can share to, in the order the page shows them.
-CHANNELS = ("whatsapp", "facebook", "x", "linkedin", "mastodon", "email", "copy")
+#: The channels a participant can share to, in the order the page shows them; ``qr`` is the
+#: QR code of the page (a scan opens the link tagged ``ch=qr``).
+CHANNELS = ("whatsapp", "facebook", "x", "linkedin", "mastodon", "email", "copy", "qr")
 
 #: How long a thank-you page's signature stays valid (the page may be reloaded later).
 EMBED_TOLERANCE_SECONDS = 24 * 3600
@@ -56,12 +67,19 @@ def channel_link(link: str, channel: str) -> str:
 
 
 def share_links(
-    link: str, *, text: str, subject: str = "", mastodon_instance: str = "mastodon.social"
+    link: str,
+    *,
+    text: str,
+    subject: str = "",
+    email_text: str | None = None,
+    mastodon_instance: str = "mastodon.social",
 ) -> dict[str, str]:
     """One-click share URLs for each channel, each pointing at ``link`` tagged with it.
 
-    Mastodon has no central share page: the link opens the ``/share`` page of
-    ``mastodon_instance`` (the page lets the participant change it).
+    ``text`` goes before the link in the chat channels; the e-mail has ``subject`` and
+    ``email_text`` (``text`` when None) before the link. Mastodon has no central share
+    page: the link opens the ``/share`` page of ``mastodon_instance`` (the page lets the
+    participant change it). ``qr`` is the link a QR code carries.
 
     >>> links = share_links("https://gv.example/r/ABC", text="10% off")
     >>> links["whatsapp"]
@@ -83,9 +101,93 @@ def share_links(
         "x": f"https://x.com/intent/post?text={q(text)}&url={q(tagged['x'])}",
         "linkedin": "https://www.linkedin.com/sharing/share-offsite/?url=" + q(tagged["linkedin"]),
         "mastodon": f"https://{mastodon_instance}/share?text=" + with_text("mastodon"),
-        "email": f"mailto:?subject={q(subject or text)}&body=" + with_text("email", "\n\n"),
+        "email": f"mailto:?subject={q(subject or text)}&body="
+        + q("\n\n".join(p for p in (email_text or text, tagged["email"]) if p)),
         "copy": tagged["copy"],
+        "qr": tagged["qr"],
     }
+
+
+def _figure(value: float, texts: Messages) -> str:
+    # 20 -> "20", 12.5 -> "12.5" / "12,5": a percentage as people write it
+    return texts.number(value, 0) if float(value).is_integer() else texts.number(value, 2)
+
+
+def _incentive(
+    side: Mapping[str, Any] | None, currency: str | None, texts: Messages, role: str
+) -> str | None:
+    if not side:
+        return None
+    amount = float(side.get("amount", 0))
+    if amount <= 0:
+        return None
+    if side.get("kind") == "percent":
+        return texts(f"offer.{role}_percent", amount=_figure(amount, texts))
+    return texts(f"offer.{role}_fixed", money=texts.money(amount, currency))
+
+
+def offer_text(
+    offer: Mapping[str, Any] | None, currency: str | None, texts: Messages | None = None
+) -> str:
+    """The offer in one sentence, said to the participant (English when ``texts`` is None).
+
+    >>> offer = {"referrer": {"kind": "fixed", "amount": 10},
+    ...          "friend": {"kind": "percent", "amount": 20}}
+    >>> offer_text(offer, "EUR")
+    'Your friends get 20% off; you get 10.00 EUR for each friend who buys.'
+    >>> offer_text(offer, "EUR", messages("de"))
+    'Deine Freunde bekommen 20 % Rabatt; du bekommst 10,00 EUR für jeden Freund, der etwas kauft.'
+    """
+    texts = texts or messages("en")
+    if not offer:
+        return ""
+    friend = _incentive(offer.get("friend"), currency, texts, "friend")
+    referrer = _incentive(offer.get("referrer"), currency, texts, "referrer")
+    if friend and referrer:
+        return texts("offer.both", friend=friend, referrer=referrer)
+    if friend:
+        return texts("offer.friend_only", friend=friend)
+    if referrer:
+        return texts("offer.referrer_only", referrer=referrer)
+    return ""
+
+
+@dataclass(frozen=True)
+class ShareTexts:
+    """What a share message says to the friend: chat text, e-mail subject and body."""
+
+    text: str
+    subject: str
+    email: str
+
+
+def share_texts(
+    offer: Mapping[str, Any] | None,
+    currency: str | None,
+    *,
+    name: str,
+    texts: Messages | None = None,
+) -> ShareTexts:
+    """The share message in the participant's language: the friend's discount when the
+    offer gives one, else an invitation to ``name`` (the shop or campaign).
+
+    >>> t = share_texts({"friend": {"kind": "percent", "amount": 15}}, None, name="Bakker",
+    ...                 texts=messages("nl"))
+    >>> t.text, t.subject
+    ('Krijg 15% korting bij Bakker via mijn link:', '15% korting bij Bakker, van mij')
+    >>> share_texts(None, None, name="Bakker").text
+    'Join me at Bakker:'
+    """
+    texts = texts or messages("en")
+    friend = _incentive((offer or {}).get("friend"), currency, texts, "friend")
+    if friend:
+        text = texts("share.text_offer", friend=friend, name=name)
+        subject = texts("share.email_subject_offer", friend=friend, name=name)
+    else:
+        text = texts("share.text_plain", name=name)
+        subject = texts("share.email_subject_plain", name=name)
+    subject = subject[:1].upper() + subject[1:]
+    return ShareTexts(text, subject, f"{texts('share.email_greeting')}\n\n{text}")
 
 
 def _b64(data: bytes) -> str:

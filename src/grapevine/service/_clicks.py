@@ -59,7 +59,9 @@ from starlette.concurrency import run_in_threadpool
 
 from grapevine import referrals as rf
 from grapevine.errors import InvalidParameter, StoreError
+from grapevine.store import rollups_repo
 from grapevine.store.models import Campaign, ReferralCode
+from grapevine.store.sharing_models import TenantPage
 
 __all__ = [
     "CLICK_COLUMNS",
@@ -91,7 +93,7 @@ CLICK_COLUMNS = (
 # ---------------------------------------------------------------------------- the link cache
 @dataclass(frozen=True, slots=True)
 class Link:
-    """What an active code points to: enough to answer a redirect without the database."""
+    """What a code points to: enough to answer a redirect without the database."""
 
     code: str
     campaign_id: int
@@ -100,19 +102,34 @@ class Link:
     window_seconds: float
     default_target: str
     """Where the link sends a request that asks for no page (``?ref=`` added)."""
+    miss: str | None = None
+    """None when the link refers; ``disabled`` or ``ended`` (:data:`grapevine.referrals.
+    MISS_REASONS`) when it sends people to a landing page instead."""
+    landing: str | None = None
+    """Where a miss goes (:func:`grapevine.referrals.miss_destination` without the
+    installation's landing page, which the redirect adds); None: nowhere known."""
+    utm: tuple[str, str, str] | None = None
+    """(utm_source, utm_medium, utm_campaign) added to destinations; None: no tags."""
+    preview: rf.Preview | None = None
+    """What link-preview crawlers are shown instead of the redirect; None: they follow it."""
+    language: str | None = None
+    """The campaign's language (for the page of a miss)."""
 
 
 class LinkCache:
-    """Active codes, kept ``ttl`` seconds after they were read from the store.
+    """Known codes, kept ``ttl`` seconds after they were read from the store.
+
+    A code of an ended campaign and a disabled code are cached too (as misses, with where
+    they go); a code nobody has is never cached.
 
     Parameters
     ----------
     engine : Engine
         The store's engine.
     ttl : float, default 5.0
-        Seconds an entry is trusted. Disabling a code (``referral_codes.disabled_at``) or
-        changing a campaign's destinations takes effect within ``ttl`` in every worker, or at
-        once in this process after :meth:`invalidate`.
+        Seconds an entry is trusted. Disabling a code (``referral_codes.disabled_at``),
+        ending a campaign or changing its destinations or page settings takes effect within
+        ``ttl`` in every worker, or at once in this process after :meth:`invalidate`.
     max_entries : int, default 100_000
         The cache is emptied when it grows past this (a crude bound against floods of
         distinct valid codes; unknown codes are never cached).
@@ -138,24 +155,62 @@ class LinkCache:
         return hit[1]
 
     def load(self, code: str) -> Link | None:
-        """Read ``code`` from the store (blocking) and cache it; None if unknown or disabled."""
+        """Read ``code`` from the store (blocking) and cache it; None if nobody has it.
+
+        One query: the code, its campaign (rules, status, name) and its tenant's landing
+        page. A paused campaign's links redirect as usual; an ended one's, and a disabled
+        code, come back as misses (:attr:`Link.miss`).
+        """
         with self._engine.connect() as conn:
             row = conn.execute(
-                select(ReferralCode.campaign_id, ReferralCode.person_id, Campaign.rules)
+                select(
+                    ReferralCode.campaign_id,
+                    ReferralCode.person_id,
+                    ReferralCode.disabled_at,
+                    Campaign.rules,
+                    Campaign.status,
+                    Campaign.name,
+                    TenantPage.landing_url,
+                )
                 .join(Campaign, Campaign.id == ReferralCode.campaign_id)
-                .where(ReferralCode.code == code, ReferralCode.disabled_at.is_(None))
+                .outerjoin(TenantPage, TenantPage.tenant_id == Campaign.tenant_id)
+                .where(ReferralCode.code == code)
             ).first()
         if row is None:
             return None
         rules = row.rules or {}
         destinations = tuple(rules.get("destinations", ()))
+        page = rf.PageSettings.stored(rules.get("page"))
+        default = rf.resolve_destination(destinations, None)
+        miss = (
+            "disabled"
+            if row.disabled_at is not None
+            else "ended"
+            if row.status == "ended"
+            else None
+        )
+        utm = page.utm
         link = Link(
             code=code,
             campaign_id=int(row.campaign_id),
             person_id=int(row.person_id),
             destinations=destinations,
             window_seconds=float(rules["window_days"]) * 86400.0,
-            default_target=rf.resolve_destination(destinations, None, params={"ref": code}),
+            default_target=rf.add_params(default, {"ref": code}),
+            miss=miss,
+            landing=None
+            if miss is None
+            else rf.miss_destination(
+                miss,
+                campaign_landing=page.landing_url,
+                campaign_default=default,
+                tenant_landing=row.landing_url,
+            ),
+            utm=(utm.source, utm.medium, utm.campaign or rf.campaign_slug(row.name))
+            if utm.enabled
+            else None,
+            preview=None if page.preview.empty else page.preview,
+            language=page.language,
         )
         if len(self._entries) >= self.max_entries:
             self._entries.clear()
@@ -210,6 +265,7 @@ class Click:
 
 _COLUMNS = ", ".join(CLICK_COLUMNS)
 _KEY = CLICK_COLUMNS.index("idempotency_key")
+_RETURNING = ", ".join(rollups_repo.EVENT_COLUMNS)  # the rows inserted, for the rollups
 _SQLITE_ROWS = 500  # rows per INSERT: 5,000 parameters, under SQLite's 32,766
 _SQLITE_ROW = f"({', '.join('?' * len(CLICK_COLUMNS))})"
 
@@ -220,7 +276,7 @@ def _sqlite_insert(n: int) -> str:
     # takes it back once per statement rather than once per row (executemany).
     return (
         f"INSERT INTO referral_events ({_COLUMNS}) VALUES {', '.join([_SQLITE_ROW] * n)} "
-        "ON CONFLICT (campaign_id, idempotency_key) DO NOTHING"
+        f"ON CONFLICT (campaign_id, idempotency_key) DO NOTHING RETURNING {_RETURNING}"
     )
 
 
@@ -232,7 +288,7 @@ _PG_ROW = f"({', '.join(['%s'] * len(CLICK_COLUMNS))})"
 def _pg_insert(n: int) -> str:
     return (
         f"INSERT INTO referral_events ({_COLUMNS}) VALUES {', '.join([_PG_ROW] * n)} "
-        "ON CONFLICT (campaign_id, idempotency_key) DO NOTHING"
+        f"ON CONFLICT (campaign_id, idempotency_key) DO NOTHING RETURNING {_RETURNING}"
     )
 
 
@@ -243,37 +299,44 @@ _PG_STAGE = (
 )
 _PG_MOVE = (
     f"INSERT INTO referral_events ({_COLUMNS}) SELECT {_COLUMNS} FROM stage_clicks "
-    "ON CONFLICT (campaign_id, idempotency_key) DO NOTHING"
+    f"ON CONFLICT (campaign_id, idempotency_key) DO NOTHING RETURNING {_RETURNING}"
 )
 
 
-def insert_clicks(conn: Connection, rows: Sequence[tuple[Any, ...]]) -> None:
-    """Insert click rows (:meth:`Click.row`) in the caller's transaction, skipping known keys.
+def insert_clicks(conn: Connection, rows: Sequence[tuple[Any, ...]]) -> int:
+    """Insert click rows (:meth:`Click.row`) in the caller's transaction, skipping known keys,
+    and add the clicks really inserted to the rollups (:func:`grapevine.store.rollups_repo.
+    apply_events`) in the same transaction; returns how many were inserted.
 
     SQLite: multi-row ``INSERT ... VALUES (...), (...) ON CONFLICT DO NOTHING`` of up to 500
     rows a statement (``executemany`` would release and retake the GIL once per row, which
     starves the writer while the event loop is busy). PostgreSQL: up to 100 rows (the small
     batches of durable mode), one multi-row ``INSERT``; more, ``COPY`` into a temporary
     staging table, then one ``INSERT ... SELECT ... ON CONFLICT DO NOTHING`` (the staged
-    write of :mod:`grapevine.store._write`).
+    write of :mod:`grapevine.store._write`). Every statement ends ``RETURNING`` the inserted
+    rows, so a re-sent click (a known key) adds nothing to the figures either.
     """
     if not rows:
-        return
+        return 0
+    inserted: list[rollups_repo.EventRow] = []
     if conn.dialect.name != "postgresql":
         for start in range(0, len(rows), _SQLITE_ROWS):
             chunk = rows[start : start + _SQLITE_ROWS]
             flat = tuple(chain.from_iterable(chunk))
-            conn.exec_driver_sql(_sqlite_insert(len(chunk)), flat)
-        return
-    if len(rows) <= _PG_SMALL:
-        conn.exec_driver_sql(_pg_insert(len(rows)), tuple(chain.from_iterable(rows)))
-        return
-    conn.exec_driver_sql(_PG_STAGE)
-    raw: Any = conn.connection.driver_connection
-    with raw.cursor() as cur, cur.copy(f"COPY stage_clicks ({_COLUMNS}) FROM STDIN") as copy:
-        for row in rows:
-            copy.write_row(row)
-    conn.exec_driver_sql(_PG_MOVE)
+            result = conn.exec_driver_sql(_sqlite_insert(len(chunk)), flat)
+            inserted.extend(rollups_repo.EventRow(*r) for r in result)
+    elif len(rows) <= _PG_SMALL:
+        result = conn.exec_driver_sql(_pg_insert(len(rows)), tuple(chain.from_iterable(rows)))
+        inserted.extend(rollups_repo.EventRow(*r) for r in result)
+    else:
+        conn.exec_driver_sql(_PG_STAGE)
+        raw: Any = conn.connection.driver_connection
+        with raw.cursor() as cur, cur.copy(f"COPY stage_clicks ({_COLUMNS}) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row(row)
+        inserted.extend(rollups_repo.EventRow(*r) for r in conn.exec_driver_sql(_PG_MOVE))
+    rollups_repo.apply_events(conn, inserted)
+    return len(inserted)
 
 
 class ClickWriter:

@@ -34,9 +34,11 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from grapevine.errors import (
     BadInput,
+    Conflict,
     GrapevineError,
     InvalidParameter,
     InvalidSignature,
+    NotFound,
     UnknownPerson,
 )
 
@@ -104,11 +106,14 @@ def error_body(status: int, detail: str, **extra: Any) -> dict[str, Any]:
 
 
 def _status(exc: GrapevineError) -> int:
+    """The one place a domain error becomes a status code."""
     if isinstance(exc, InvalidSignature):
         return 400
     if isinstance(exc, BadInput | InvalidParameter):
         return 422
-    return 404 if isinstance(exc, UnknownPerson) else 500
+    if isinstance(exc, Conflict):
+        return 409
+    return 404 if isinstance(exc, UnknownPerson | NotFound) else 500
 
 
 def _dotted(loc: tuple[Any, ...] | list[Any]) -> str:
@@ -153,7 +158,10 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(GrapevineError)
     async def _domain_error(_request: Request, exc: GrapevineError) -> JSONResponse:
-        extra: dict[str, Any] = {"error": type(exc).__name__}
+        # Every missing record is a NotFound, the same answer as a route that is not there
+        # (another tenant's campaign must look exactly like no campaign).
+        name = "NotFound" if isinstance(exc, NotFound) else type(exc).__name__
+        extra: dict[str, Any] = {"error": name}
         if isinstance(exc, InvalidSignature):
             extra["reason"] = exc.reason
         if isinstance(exc, BadInput) and exc.field is not None:

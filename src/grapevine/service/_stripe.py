@@ -55,6 +55,12 @@ class _Expanded(BaseModel):
     id: Text = Field(max_length=255)
 
 
+class _Discount(BaseModel):
+    model_config = _STRICT
+
+    promotion_code: Annotated[Text, Field(max_length=255)] | _Expanded | None = None
+
+
 class CheckoutSession(BaseModel):
     """The fields of a ``checkout.session.completed`` object that make a purchase."""
 
@@ -68,12 +74,19 @@ class CheckoutSession(BaseModel):
     amount_total: Cents | None = None
     currency: Text | None = Field(default=None, max_length=3)
     payment_intent: Annotated[Text, Field(max_length=255)] | _Expanded | None = None
+    discounts: list[_Discount] | None = Field(default=None, max_length=20)
 
     @property
     def intent(self) -> str | None:
         """The payment intent's id (expanded or not): the purchase's ``order_id``."""
         pi = self.payment_intent
         return pi.id if isinstance(pi, _Expanded) else pi
+
+    @property
+    def promotion_codes(self) -> list[str]:
+        """The ids of the promotion codes applied at checkout (``promo_...``)."""
+        codes = (d.promotion_code for d in self.discounts or ())
+        return [c.id if isinstance(c, _Expanded) else c for c in codes if c]
 
 
 class Refund(BaseModel):

@@ -20,8 +20,7 @@ from sqlalchemy.orm import Session
 from grapevine import referrals as rf
 from grapevine.config import Settings
 from grapevine.errors import InvalidSignature
-from grapevine.store import referrals_repo as repo
-from grapevine.store import tenants_repo
+from grapevine.store import campaigns_repo, tenants_repo
 from grapevine.store import webhook_secrets_repo as secrets_repo
 
 __all__ = ["campaign_secrets", "secret_box", "verify_stripe_tenant"]
@@ -82,7 +81,7 @@ def campaign_secrets(session: Session, settings: Settings, *, campaign_id: int) 
     if box is None and legacy is None:
         raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, _NOT_CONFIGURED)
     campaign = (
-        repo.find_campaign(session, campaign_id=campaign_id)
+        campaigns_repo.find_campaign(session, campaign_id=campaign_id)
         if 1 <= campaign_id <= _MAX_ID
         else None
     )

@@ -12,6 +12,7 @@ from fastapi.staticfiles import StaticFiles
 
 from grapevine import __version__
 from grapevine.config import Settings, get_settings
+from grapevine.dashboard import install_dashboard
 from grapevine.referrals import ReplayCache
 from grapevine.service._auth import AUTH_RESPONSES
 from grapevine.service._bodylimit import BodyLimit
@@ -19,6 +20,8 @@ from grapevine.service._clicks import ClickWriter, LinkCache, clicks_committed
 from grapevine.service._edge import PublicOrigin
 from grapevine.service._errors import UnhandledErrors, install_error_handlers
 from grapevine.service._headers import SecurityHeaders, security_headers
+from grapevine.service._misses import MissCounter
+from grapevine.service._outbound import OutboundDispatcher
 from grapevine.service._ratelimit import RateLimiter, parse_rate
 from grapevine.service.deps import (
     AdminKey,
@@ -29,17 +32,21 @@ from grapevine.service.deps import (
 )
 from grapevine.service.routers import (
     campaigns,
+    coupons,
     events,
     keys,
+    links,
+    outbound,
     pages,
+    payouts,
     persons,
     redirects,
     review,
+    unsubscribe,
     webhook_secrets,
     webhooks,
 )
-from grapevine.store import Store
-from grapevine.store import referrals_repo as repo
+from grapevine.store import Store, erasure_repo, persons_repo
 
 __all__ = ["create_app"]
 
@@ -57,6 +64,7 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None) 
         owned = store is None
         app.state.store = store if store is not None else Store(settings.database_url)
         app.state.link_cache = LinkCache(app.state.store.engine, ttl=settings.link_cache_seconds)
+        app.state.link_misses = MissCounter(app.state.store.engine)
         app.state.click_writer = ClickWriter(
             app.state.store.engine,
             flush_interval=settings.click_flush_ms / 1000.0,
@@ -64,10 +72,14 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None) 
             max_queue=settings.click_max_queue,
             durable=settings.durable_clicks,
         ).start()
+        # Delivers the outbox (e-mail, webhooks, alerts); GRAPEVINE_OUTBOUND_POLL_SECONDS=0: off.
+        app.state.outbound = OutboundDispatcher(app.state.store.engine, settings).start()
         try:
             yield
         finally:
+            await app.state.outbound.close()
             app.state.click_writer.close()  # drains: a graceful stop loses no click
+            app.state.link_misses.flush()
             if owned:
                 app.state.store.close()
 
@@ -102,7 +114,10 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None) 
     install_error_handlers(app)
 
     app.mount("/static", StaticFiles(directory=str(pages.STATIC_DIR)), name="static")
-    limited = (campaigns, events, webhooks, keys, persons, review, webhook_secrets)  # per IP
+    limited = (
+        campaigns, events, webhooks, keys, persons, review, webhook_secrets, outbound, links,
+        coupons, payouts,
+    )  # fmt: skip
     for module in (
         campaigns,
         redirects,
@@ -113,11 +128,16 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None) 
         persons,
         review,
         webhook_secrets,
+        outbound,
+        unsubscribe,
+        links,
+        coupons,
+        payouts,
     ):
         # Routes that read clicks first wait for the clicks accepted before them.
         waits = [] if module is redirects else [Depends(clicks_committed)]
         limits = [Depends(ip_rate_limit)] if module in limited else []
-        if module is pages:  # per address and per page token
+        if module is pages or module is unsubscribe:  # per address and per page token
             limits = [Depends(page_rate_limit)]
         app.include_router(module.router, dependencies=[*limits, *waits])
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
@@ -134,6 +154,9 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None) 
         https_headers=security_headers(https=True),
         https=settings.public_https,
     )
+
+    # The dashboard's pages at /, /listening..., its login and its files at /assets.
+    install_dashboard(app)
 
     @app.get("/docs", include_in_schema=False)
     def swagger_ui(request: Request) -> HTMLResponse:
@@ -157,9 +180,9 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None) 
         figures["persons"] = [
             p
             for p in figures["persons"]
-            if p["platform"] not in (repo.EMAIL_PLATFORM, repo.ERASED_PLATFORM)
+            if p["platform"] not in (persons_repo.EMAIL_PLATFORM, persons_repo.ERASED_PLATFORM)
         ]
-        figures.update(repo.tenant_counts(session, tenant_id=key.tenant_id))
+        figures.update(erasure_repo.tenant_counts(session, tenant_id=key.tenant_id))
         return figures
 
     return app

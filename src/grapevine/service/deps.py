@@ -20,6 +20,8 @@ from grapevine.store import Store
 from grapevine.store.tenants_repo import KeyInfo
 
 __all__ = [
+    "REPLAY_HEADER",
+    "VISITOR_COOKIE",
     "AdminKey",
     "IngestKey",
     "IpSaltDep",
@@ -31,8 +33,20 @@ __all__ = [
     "SettingsDep",
     "StoreDep",
     "ip_rate_limit",
+    "ip_salt_of",
     "page_rate_limit",
 ]
+
+REPLAY_HEADER = "Idempotent-Replayed"
+"""Set to ``true`` on the answer to a retried event or review (same body as the first)."""
+
+VISITOR_COOKIE = "gv_vid"
+"""The attribution cookie: a random visitor id; the clicks it made are kept server-side."""
+
+
+def ip_salt_of(settings: Settings) -> str | None:
+    """The service secret of the device hashes, if set (the fraud checks compare them)."""
+    return None if settings.ip_salt is None else settings.ip_salt.get_secret_value() or None
 
 
 def _settings(request: Request) -> Settings:

@@ -6,12 +6,14 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from grapevine import referrals as rf
 from grapevine.service._domains import EventTime, JsonObject, Money, Text
 
 __all__ = [
     "CampaignCreate",
     "CampaignPublic",
     "CampaignStats",
+    "CampaignUpdate",
     "ChannelFunnel",
     "ClickCounts",
     "CohortK",
@@ -22,7 +24,11 @@ __all__ = [
     "KeyCreate",
     "KeyCreated",
     "KeyPublic",
+    "Leaderboard",
+    "LeaderboardEntry",
     "ParticipantCreate",
+    "ParticipantItem",
+    "ParticipantList",
     "ParticipantPublic",
     "Projection",
     "ReviewCreate",
@@ -36,7 +42,35 @@ __all__ = [
 ]
 
 
-class CampaignCreate(BaseModel):
+_THRESHOLDS = "Fraud threshold (default in grapevine.referrals.RiskRules)."
+_PAGE = (
+    "Share page and link settings (grapevine.referrals.PageSettings): language, "
+    "display_name, color, logo_url, logo_allowlist, landing_url, utm, preview."
+)
+
+
+class _RiskFields(BaseModel):
+    """The per-campaign fraud thresholds (checked by grapevine.referrals.check_campaign)."""
+
+    review_threshold: Literal["low", "medium", "high"] | None = Field(
+        default=None, description="The lowest risk held for review (default medium)."
+    )
+    ip_window_seconds: float | None = Field(
+        default=None, ge=0, allow_inf_nan=False, description=_THRESHOLDS
+    )
+    velocity_limit: int | None = Field(default=None, ge=2, description=_THRESHOLDS)
+    velocity_window_seconds: float | None = Field(
+        default=None, gt=0, allow_inf_nan=False, description=_THRESHOLDS
+    )
+    event_time_range: list[EventTime] | None = Field(
+        default=None,
+        min_length=2,
+        max_length=2,
+        description="[earliest, latest) Unix seconds of the campaign's events.",
+    )
+
+
+class CampaignCreate(_RiskFields):
     """A new campaign: its offer (``grapevine.referrals.Offer`` as JSON) and where links go."""
 
     model_config = ConfigDict(extra="forbid")
@@ -59,8 +93,30 @@ class CampaignCreate(BaseModel):
         description="Attribution window (default: the setting).",
     )
     attribution: Literal["last", "first"] = "last"
+    conversion_event: Literal["signup", "purchase"] = Field(
+        "signup", description="What counts as a conversion in the K-factor."
+    )
     budget: Money | None = None
     currency: Text | None = Field(default=None, min_length=3, max_length=3)
+    page: JsonObject | None = Field(default=None, description=_PAGE)
+
+
+class CampaignUpdate(_RiskFields):
+    """A partial edit: only the fields given change (null clears an optional one), and the
+    result is checked exactly like a new campaign."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: Text | None = Field(default=None, min_length=1, max_length=255)
+    goal: Text | None = Field(default=None, max_length=1000)
+    offer: JsonObject | None = None
+    destinations: list[Text] | None = Field(default=None, min_length=1, max_length=100)
+    window_days: float | None = Field(default=None, gt=0, le=400, allow_inf_nan=False)
+    attribution: Literal["last", "first"] | None = None
+    conversion_event: Literal["signup", "purchase"] | None = None
+    budget: Money | None = None
+    currency: Text | None = Field(default=None, min_length=3, max_length=3)
+    page: JsonObject | None = Field(default=None, description=_PAGE)
 
 
 class CampaignPublic(BaseModel):
@@ -73,6 +129,22 @@ class CampaignPublic(BaseModel):
     attribution: str
     budget: float | None
     currency: str | None
+    status: Literal["active", "paused", "ended"] = Field(
+        description="active; paused (links work, no enrolment, no rewards); ended (final)."
+    )
+    paused_at: float | None = None
+    ended_at: float | None = None
+    review_threshold: str
+    ip_window_seconds: float
+    velocity_limit: int
+    velocity_window_seconds: float
+    event_time_range: list[float] | None = None
+    page: dict[str, Any] | None = Field(default=None, description=_PAGE)
+
+    @classmethod
+    def of(cls, view: rf.CampaignView) -> CampaignPublic:
+        """The API's form of a campaign."""
+        return cls.model_validate(view.record())
 
 
 class ParticipantCreate(BaseModel):
@@ -92,6 +164,34 @@ class ParticipantPublic(BaseModel):
     link: str
     created: bool
     disposable_email: bool
+
+
+class ParticipantItem(BaseModel):
+    """One participant of a listing."""
+
+    participant_id: int
+    person_id: int
+    email: str
+    code: str | None
+    created_at: float
+    disposable_email: bool
+
+
+class ParticipantList(BaseModel):
+    """One page of participants; pass ``next_cursor`` as ``cursor`` for the next one."""
+
+    items: list[ParticipantItem]
+    total: int = Field(description="Participants matching the search, on every page.")
+    next_cursor: str | None = Field(description="None on the last page.")
+
+    @classmethod
+    def of(cls, page: rf.ParticipantPage) -> ParticipantList:
+        """The API's form of a page."""
+        return cls(
+            items=[ParticipantItem.model_validate(item.__dict__) for item in page.items],
+            total=page.total,
+            next_cursor=page.next_cursor,
+        )
 
 
 class EventBody(BaseModel):
@@ -120,6 +220,20 @@ class EventBody(BaseModel):
         "the campaign's rules.event_time_range says otherwise.",
     )
 
+    def to_input(self) -> rf.EventInput:
+        """The event as the workflow takes it."""
+        return rf.EventInput(
+            kind=self.kind,
+            idempotency_key=self.idempotency_key,
+            email=self.email,
+            visitor_id=self.visitor_id,
+            coupon_code=self.coupon_code,
+            order_id=self.order_id,
+            value=self.value,
+            currency=self.currency,
+            time=self.time,
+        )
+
 
 class EventCreate(EventBody):
     campaign_id: int
@@ -133,6 +247,11 @@ class RewardPublic(BaseModel):
     status: str
     available_at: float
 
+    @classmethod
+    def of(cls, reward: rf.EventReward) -> RewardPublic:
+        """The API's form of a reward."""
+        return cls.model_validate(reward.__dict__)
+
 
 class EventPublic(BaseModel):
     event_id: int
@@ -145,6 +264,28 @@ class EventPublic(BaseModel):
     value: float | None
     time: float
     rewards: list[RewardPublic]
+    reward_note: str | None = Field(
+        default=None,
+        description="Why the event earns no reward whatever the offer: the campaign was "
+        "paused, or had ended, when it was recorded.",
+    )
+
+    @classmethod
+    def of(cls, event: rf.RecordedEvent) -> EventPublic:
+        """The API's form of a recorded event."""
+        return cls(
+            event_id=event.event_id,
+            campaign_id=event.campaign_id,
+            kind=event.kind,
+            person_id=event.person_id,
+            referrer_id=event.referrer_id,
+            code=event.code,
+            order_id=event.order_id,
+            value=event.value,
+            time=event.time,
+            rewards=[RewardPublic.of(r) for r in event.rewards],
+            reward_note=event.reward_note,
+        )
 
 
 class ClickCounts(BaseModel):
@@ -168,12 +309,16 @@ class ChannelFunnel(BaseModel):
 
 
 class CohortK(BaseModel):
-    """K of one cohort: signups referred by its adopters per adopter."""
+    """K of one cohort: persons its adopters referred who converted, per adopter."""
 
     cohort: str
     adopters: int
     invitations: int
-    signups: int
+    signups: int = Field(description="Referred persons who signed up.")
+    purchases: int = Field(0, description="Referred persons who bought (customers).")
+    conversions: int = Field(
+        0, description="Referred persons with the campaign's conversion event."
+    )
     k: float | None
 
 
@@ -186,14 +331,28 @@ class Projection(BaseModel):
 
 
 class CampaignStats(BaseModel):
+    """The campaign's figures, read from its rollups (grapevine.referrals.campaign_stats)."""
+
     campaign_id: int
+    conversion_event: Literal["signup", "purchase"] = Field(
+        "signup", description="What counts as a conversion in K (rules.conversion_event)."
+    )
     clicks: ClickCounts
+    visitors: int = Field(0, description="Distinct visitor ids of the human clicks (exact).")
+    shares: int = 0
     signups: int
     referred_signups: int
     purchases: int
+    referred_purchases: int = 0
     refunds: int
+    revenue: float = Field(0.0, description="The value of the purchases.")
+    refunded: float = Field(0.0, description="The value of the refunds.")
     k_factor: float | None
+    invitation_kind: str = Field(
+        "none", description="What counts as an invitation: share, click (no share) or none."
+    )
     cycle_time_median_s: float | None
+    cycle_time_days: float | None = None
     participants: int
     channels: dict[str, ChannelFunnel] = Field(
         default_factory=dict,
@@ -222,6 +381,33 @@ class CampaignStats(BaseModel):
         description="Stored events left out of every figure, counted by reason (a time "
         "outside 1900-2099, stored before the API checked times).",
     )
+    reasons: dict[str, str] = Field(
+        default_factory=dict,
+        description="Why each figure without a value (null, or an empty list) has none, "
+        "by field name.",
+    )
+
+
+class LeaderboardEntry(BaseModel):
+    """One referrer of a campaign's leaderboard."""
+
+    rank: int
+    person_id: int
+    email: str | None
+    clicks: int
+    shares: int
+    signups: int
+    purchases: int
+    customers: int
+    revenue: float
+    rewards: float
+    generation: int | None
+
+
+class Leaderboard(BaseModel):
+    campaign_id: int
+    by: str
+    entries: list[LeaderboardEntry]
 
 
 class KeyCreate(BaseModel):
@@ -289,6 +475,21 @@ class ReviewPublic(BaseModel):
     reasons: list[str]
     replayed: bool = Field(description="True when the same outcome had been given before.")
     rewards: list[RewardPublic]
+
+    @classmethod
+    def of(cls, decision: rf.ReviewDecision) -> ReviewPublic:
+        """The API's form of a review decision."""
+        return cls(
+            event_key=decision.event_key,
+            outcome=decision.outcome,
+            reviewer=decision.reviewer,
+            note=decision.note,
+            reviewed_at=decision.reviewed_at,
+            risk=decision.risk,
+            reasons=list(decision.reasons),
+            replayed=not decision.changed,
+            rewards=[RewardPublic.of(r) for r in decision.rewards],
+        )
 
 
 class WebhookSecretRotate(BaseModel):

@@ -406,7 +406,8 @@ class Store:
             sql += " WHERE " + " AND ".join(where)
         with self.engine.connect() as conn:
             rows = conn.execute(text(sql), params).all()
-        frame = pd.DataFrame(rows, columns=columns)
+        # plain tuples: pandas inspects each Row object attribute by attribute otherwise
+        frame = pd.DataFrame([tuple(row) for row in rows], columns=columns)
         for col in ("weight", "time"):
             if col in frame:
                 frame[col] = frame[col].astype(np.float64)

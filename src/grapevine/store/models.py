@@ -240,6 +240,11 @@ class Campaign(Base):
     starts_at: Mapped[float | None] = mapped_column(Float)
     ends_at: Mapped[float | None] = mapped_column(Float)
     rules: Mapped[dict[str, Any] | None]
+    # The lifecycle (revision 0010): active, paused or ended (final); when it last paused
+    # and when it ended. grapevine.referrals' campaign workflows change it.
+    status: Mapped[str] = mapped_column(String(16), default="active", server_default="active")
+    paused_at: Mapped[float | None] = mapped_column(Float)
+    ended_at: Mapped[float | None] = mapped_column(Float)
 
 
 class ReferralEvent(Base):
@@ -290,6 +295,9 @@ class ReferralEvent(Base):
     # The share channel (grapevine.referrals.CHANNELS) of a click, from its link's ``ch``, and
     # of the conversion it was credited through; None: a link shared without a channel.
     channel: Mapped[str | None] = mapped_column(String(16))
+    # Why a signup or purchase earns no reward whatever the offer says (revision 0010):
+    # recorded while its campaign was paused or after it ended; None otherwise.
+    reward_note: Mapped[str | None] = mapped_column(String(255))
 
 
 class ReferralCode(Base):
@@ -322,6 +330,10 @@ class Participant(Base):
     device_hash: Mapped[str | None] = mapped_column(String(64))
     payout_hash: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[float] = mapped_column(Float)
+    # The language of the participant's e-mail (en, nl, de, sv; None: the campaign's) and
+    # when they unsubscribed from it (revision 0013, grapevine.outbound).
+    language: Mapped[str | None] = mapped_column(String(16))
+    unsubscribed_at: Mapped[float | None] = mapped_column(Float)
 
 
 class Reward(Base):
@@ -366,5 +378,14 @@ class ImportRun(Base):
     heartbeat_at: Mapped[float | None] = mapped_column(Float)
 
 
+from grapevine.store import campaign_models as _campaign_models  # noqa: E402, F401
+from grapevine.store import coupons_models as _coupons_models  # noqa: E402, F401
+from grapevine.store import dashboard_models as _dashboard_models  # noqa: E402, F401
 from grapevine.store import listening_models as _listening_models  # noqa: E402, F401
+from grapevine.store import outbound_models as _outbound_models  # noqa: E402, F401
+from grapevine.store import payouts_models as _payouts_models  # noqa: E402, F401
+from grapevine.store import plans_models as _plans_models  # noqa: E402, F401
 from grapevine.store import risk_models as _risk_models  # noqa: E402, F401
+from grapevine.store import rollups_models as _rollups_models  # noqa: E402, F401
+from grapevine.store import rollups_repo as _rollups_repo  # noqa: E402, F401
+from grapevine.store import sharing_models as _sharing_models  # noqa: E402, F401

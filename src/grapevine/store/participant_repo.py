@@ -1,18 +1,20 @@
 """What a participant's own page shows: their link, their referrals and their rewards.
 
 Read-only queries over a :class:`~sqlalchemy.orm.Session`, by participant id (the page token
-names it). Counts come from ``referral_events`` (human clicks only: bots and link previews
-are not referrals) and amounts from ``rewards``.
+names it). Counts come from the referrer rollups (:func:`grapevine.store.rollups_repo.
+referrer_figures`; human clicks only: bots and link previews are not referrals) and amounts
+from ``rewards``.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from grapevine.store.models import Campaign, Participant, ReferralCode, ReferralEvent, Reward
+from grapevine.store import rollups_repo
+from grapevine.store.models import Campaign, Participant, ReferralCode, Reward
 
 __all__ = ["ParticipantView", "RewardLine", "participant_view"]
 
@@ -71,24 +73,11 @@ def participant_view(session: Session, *, participant_id: int) -> ParticipantVie
             ReferralCode.disabled_at.is_(None),
         )
     ).first()
-    mine = (ReferralEvent.campaign_id == row.campaign_id) & (
-        ReferralEvent.referrer_id == row.person_id
+    # The counts come from the per-referrer rollups, not the events: a busy referrer's
+    # page costs two primary-key reads.
+    figures = rollups_repo.referrer_figures(
+        session, campaign_id=row.campaign_id, person_id=row.person_id
     )
-    counts = dict(
-        session.execute(
-            select(ReferralEvent.kind, func.count())
-            .where(mine, (ReferralEvent.kind != "click") | (ReferralEvent.traffic == "browser"))
-            .group_by(ReferralEvent.kind)
-        ).all()
-    )
-    by_channel = {
-        channel or "direct": int(n)
-        for channel, n in session.execute(
-            select(ReferralEvent.channel, func.count())
-            .where(mine, ReferralEvent.kind == "click", ReferralEvent.traffic == "browser")
-            .group_by(ReferralEvent.channel)
-        ).all()
-    }
     rewards = [
         RewardLine(
             role=r.role,
@@ -114,9 +103,9 @@ def participant_view(session: Session, *, participant_id: int) -> ParticipantVie
         currency=campaign.currency,
         destination=destinations[0] if destinations else None,
         code=code,
-        clicks=int(counts.get("click", 0)),
-        clicks_by_channel=by_channel,
-        signups=int(counts.get("signup", 0)),
-        purchases=int(counts.get("purchase", 0)),
+        clicks=figures["clicks"],
+        clicks_by_channel=figures["clicks_by_channel"],
+        signups=figures["signups"],
+        purchases=figures["purchases"],
         rewards=rewards,
     )

@@ -19,6 +19,7 @@
 'positive'
 """
 
+from grapevine.text._intent import INTENTS, Intent, classify_intent
 from grapevine.text._language import (
     UNDETERMINED,
     LanguageGuess,
@@ -35,12 +36,15 @@ from grapevine.text._sentiment import (
 from grapevine.text._train import load_sentiment_splits, train_sentiment
 
 __all__ = [
+    "INTENTS",
     "LABELS",
     "UNDETERMINED",
     "UNSCORED",
+    "Intent",
     "LanguageGuess",
     "Sentiment",
     "SentimentModel",
+    "classify_intent",
     "clean_for_language",
     "detect_language",
     "load_sentiment_splits",

@@ -1,13 +1,21 @@
-"""``/api/campaigns``: create and read campaigns, enrol participants, read the figures."""
+"""``/api/campaigns``: create, read, edit, pause, resume and end campaigns; enrol and list
+participants; read the figures.
+
+Thin adapters over :mod:`grapevine.referrals`' campaign workflows: parse, call one workflow,
+commit, render. Domain errors become status codes in ``service/_errors.py`` (a missing or
+another tenant's campaign 404, a conflict 409, bad input 422).
+"""
 
 from __future__ import annotations
 
-from fastapi import APIRouter, HTTPException, Request, status
-from sqlalchemy.orm import Session
+from dataclasses import asdict
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Path, Query, Request, status
 
 from grapevine import referrals as rf
 from grapevine.service._auth import AUTH_RESPONSES
-from grapevine.service._enrol import enrol
+from grapevine.service._domains import Text
 from grapevine.service.deps import (
     AdminKey,
     IngestKey,
@@ -20,116 +28,117 @@ from grapevine.service.schemas import (
     CampaignCreate,
     CampaignPublic,
     CampaignStats,
+    CampaignUpdate,
+    Leaderboard,
+    LeaderboardEntry,
     ParticipantCreate,
+    ParticipantList,
     ParticipantPublic,
 )
-from grapevine.store import referrals_repo as repo
-from grapevine.store.models import Campaign
 from grapevine.store.tenants_repo import KeyInfo
 
-__all__ = [
-    "campaign_public",
-    "create_campaign_row",
-    "load_campaign",
-    "router",
-    "validate_campaign",
-    "window_seconds",
-]
+__all__ = ["CampaignId", "actor", "router"]
 
 router = APIRouter(prefix="/api/campaigns", tags=["campaigns"], responses=AUTH_RESPONSES)
 
+CampaignId = Annotated[int, Path(description="The campaign's id.")]
+"""A campaign id; one no id column holds is answered 404 like any missing campaign."""
 
-_MAX_ID = 2**63 - 1
-
-
-def load_campaign(session: Session, campaign_id: int, key: KeyInfo | None = None) -> Campaign:
-    """The campaign (of the key's tenant when a key is given), or 404.
-
-    Another tenant's campaign is answered exactly like a missing one: 404, never 403; so is
-    an id no database column can hold (past 64 bits).
-    """
-    campaign = (
-        repo.find_campaign(
-            session, campaign_id=campaign_id, tenant_id=None if key is None else key.tenant_id
-        )
-        if 1 <= campaign_id <= _MAX_ID
-        else None
-    )
-    if campaign is None:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, f"no campaign {campaign_id}")
-    return campaign
+_CONFLICT: dict[int | str, dict[str, Any]] = {
+    409: {"description": "The campaign's state refuses it (ended, name taken...)."}
+}
 
 
-def window_seconds(campaign: Campaign) -> float:
-    """The campaign's attribution window in seconds."""
-    return float((campaign.rules or {})["window_days"]) * 86400.0
+def actor(key: KeyInfo) -> str:
+    """Who acts, for the audit trail: ``api key <prefix>``."""
+    return f"api key {key.prefix}"
 
 
-def campaign_public(campaign: Campaign) -> CampaignPublic:
-    return CampaignPublic(**repo.campaign_record(campaign))
-
-
-def validate_campaign(body: CampaignCreate) -> None:
-    """Check the offer and destinations with the domain core (BadInput / InvalidParameter)."""
-    if body.offer is not None:
-        rf.Offer.from_dict(body.offer)
-    rf.resolve_destination(body.destinations)  # refuses a non-http(s) allowlist entry
-
-
-def create_campaign_row(
-    session: Session, body: CampaignCreate, *, tenant_id: int, window_days: float
-) -> Campaign:
-    """Validate ``body`` and add the tenant's campaign (flushed, not committed).
-
-    Raises HTTP 409 when the tenant has a campaign of that name (another tenant's names
-    are not looked at).
-    """
-    validate_campaign(body)
-    if repo.find_campaign_by_name(session, name=body.name, tenant_id=tenant_id) is not None:
-        raise HTTPException(status.HTTP_409_CONFLICT, f"a campaign named {body.name!r} exists")
-    return repo.create_campaign(
-        session,
-        tenant_id=tenant_id,
-        name=body.name,
-        goal=body.goal,
-        offer=body.offer,
-        rules={
-            "destinations": body.destinations,
-            "window_days": body.window_days or window_days,
-            "attribution": body.attribution,
-        },
-        budget=body.budget,
-        currency=body.currency.upper() if body.currency else None,
-    )
-
-
-@router.post("", status_code=status.HTTP_201_CREATED)
+@router.post("", status_code=status.HTTP_201_CREATED, responses=_CONFLICT)
 def create_campaign(
     body: CampaignCreate, session: SessionDep, settings: SettingsDep, key: AdminKey
 ) -> CampaignPublic:
-    """Create a campaign of the key's tenant (admin); offer and destinations are checked by
-    the domain core."""
-    campaign = create_campaign_row(
-        session, body, tenant_id=key.tenant_id, window_days=settings.cookie_window_days
+    """Create a campaign of the key's tenant (admin); every field is checked by
+    :func:`grapevine.referrals.check_campaign`. 409 when the tenant has one of that name."""
+    view = rf.create_campaign(
+        session,
+        tenant_id=key.tenant_id,
+        document=body.model_dump(exclude_none=True),
+        default_window_days=settings.cookie_window_days,
+        actor=actor(key),
     )
     session.commit()
-    return campaign_public(campaign)
+    return CampaignPublic.of(view)
 
 
 @router.get("")
 def list_campaigns(session: SessionDep, key: ReadKey) -> list[CampaignPublic]:
     """The campaigns of the key's tenant, oldest first."""
-    return [campaign_public(c) for c in repo.list_campaigns(session, tenant_id=key.tenant_id)]
+    return [CampaignPublic.of(c) for c in rf.list_campaigns(session, tenant_id=key.tenant_id)]
 
 
 @router.get("/{campaign_id}")
-def read_campaign(campaign_id: int, session: SessionDep, key: ReadKey) -> CampaignPublic:
-    return campaign_public(load_campaign(session, campaign_id, key))
+def read_campaign(campaign_id: CampaignId, session: SessionDep, key: ReadKey) -> CampaignPublic:
+    """One campaign of the key's tenant, with its status and fraud thresholds."""
+    return CampaignPublic.of(
+        rf.get_campaign(session, campaign_id=campaign_id, tenant_id=key.tenant_id)
+    )
 
 
-@router.post("/{campaign_id}/participants")
+@router.patch("/{campaign_id}", responses=_CONFLICT)
+def edit_campaign(
+    campaign_id: CampaignId, body: CampaignUpdate, session: SessionDep, key: AdminKey
+) -> CampaignPublic:
+    """Edit some fields (admin): the result is checked exactly like a new campaign, the
+    change goes to the audit trail. 409 for an ended campaign, a name taken, or a new offer
+    on a campaign with rewards."""
+    view = rf.update_campaign(
+        session,
+        campaign_id=campaign_id,
+        changes=body.model_dump(exclude_unset=True),
+        tenant_id=key.tenant_id,
+        actor=actor(key),
+    )
+    session.commit()
+    return CampaignPublic.of(view)
+
+
+@router.post("/{campaign_id}/pause", responses=_CONFLICT)
+def pause_campaign(campaign_id: CampaignId, session: SessionDep, key: AdminKey) -> CampaignPublic:
+    """Pause (admin): links keep working and clicks count; nobody new may enrol (409);
+    conversions are recorded but earn no rewards. Pausing a paused campaign changes
+    nothing; an ended one is a 409."""
+    view = rf.pause_campaign(
+        session, campaign_id=campaign_id, tenant_id=key.tenant_id, actor=actor(key)
+    )
+    session.commit()
+    return CampaignPublic.of(view)
+
+
+@router.post("/{campaign_id}/resume", responses=_CONFLICT)
+def resume_campaign(campaign_id: CampaignId, session: SessionDep, key: AdminKey) -> CampaignPublic:
+    """Resume a paused campaign (admin); an ended one cannot resume (409)."""
+    view = rf.resume_campaign(
+        session, campaign_id=campaign_id, tenant_id=key.tenant_id, actor=actor(key)
+    )
+    session.commit()
+    return CampaignPublic.of(view)
+
+
+@router.post("/{campaign_id}/end")
+def end_campaign(campaign_id: CampaignId, session: SessionDep, key: AdminKey) -> CampaignPublic:
+    """End the campaign for good (admin): no enrolment, no new rewards, links go to its
+    landing page; rewards earned before keep their lifecycle."""
+    view = rf.end_campaign(
+        session, campaign_id=campaign_id, tenant_id=key.tenant_id, actor=actor(key)
+    )
+    session.commit()
+    return CampaignPublic.of(view)
+
+
+@router.post("/{campaign_id}/participants", responses=_CONFLICT)
 def add_participant(
-    campaign_id: int,
+    campaign_id: CampaignId,
     body: ParticipantCreate,
     request: Request,
     session: SessionDep,
@@ -138,12 +147,13 @@ def add_participant(
 ) -> ParticipantPublic:
     """Enrol someone (by e-mail, normalised) and give them their code and short link.
 
-    Idempotent: the same person gets the same code again (``created`` false).
+    Idempotent: the same person gets the same code again (``created`` false), also once
+    the campaign is paused or ended; someone new is refused then (409 ``CampaignClosed``).
     """
-    campaign = load_campaign(session, campaign_id, key)
-    got = enrol(
+    got = rf.enrol(
         session,
-        campaign,
+        campaign_id=campaign_id,
+        tenant_id=key.tenant_id,
         email=body.email,
         salt=salt,
         device_id=body.device_id,
@@ -161,9 +171,60 @@ def add_participant(
     )
 
 
+@router.get("/{campaign_id}/participants")
+def list_participants(
+    campaign_id: CampaignId,
+    session: SessionDep,
+    key: ReadKey,
+    q: Annotated[
+        Text | None, Query(max_length=320, description="E-mail prefix to search for.")
+    ] = None,
+    limit: Annotated[int, Query(ge=1, le=rf.MAX_PAGE)] = 50,
+    cursor: Annotated[
+        Text | None, Query(max_length=20, description="next_cursor of the page before.")
+    ] = None,
+) -> ParticipantList:
+    """The campaign's participants in the order they joined, a page at a time, with the
+    number matching in all."""
+    page = rf.list_participants(
+        session,
+        campaign_id=campaign_id,
+        tenant_id=key.tenant_id,
+        search=q,
+        limit=limit,
+        cursor=cursor,
+    )
+    return ParticipantList.of(page)
+
+
 @router.get("/{campaign_id}/stats")
-def campaign_stats(campaign_id: int, session: SessionDep, key: ReadKey) -> CampaignStats:
-    """Clicks (human apart from bots and previews), conversions, K-factor, cycle time,
-    participants and reward totals (:func:`grapevine.store.referrals_repo.campaign_stats`)."""
-    campaign = load_campaign(session, campaign_id, key)
-    return CampaignStats.model_validate(repo.campaign_stats(session, campaign_id=campaign.id))
+def campaign_stats(campaign_id: CampaignId, session: SessionDep, key: ReadKey) -> CampaignStats:
+    """Clicks (human apart from bots and previews), visitors, conversions, revenue, K-factor
+    with the campaign's conversion event (by generation and weekly cohort), cycle time,
+    participants and reward totals, read from the rollups
+    (:func:`grapevine.referrals.campaign_stats`); ``reasons`` says why a figure is null."""
+    campaign = rf.get_campaign(session, campaign_id=campaign_id, tenant_id=key.tenant_id)
+    stats = rf.campaign_stats(session, campaign_id=campaign.id)
+    return CampaignStats.model_validate(stats.as_dict())
+
+
+@router.get("/{campaign_id}/leaderboard")
+def campaign_leaderboard(
+    campaign_id: CampaignId,
+    session: SessionDep,
+    key: ReadKey,
+    by: Annotated[
+        Literal["signups", "purchases", "customers", "revenue", "clicks", "shares", "rewards"],
+        Query(description="What to rank the referrers by."),
+    ] = "signups",
+    limit: Annotated[int, Query(ge=1, le=1000)] = 10,
+) -> Leaderboard:
+    """The campaign's top referrers, from the per-referrer rollup
+    (:func:`grapevine.referrals.leaderboard`)."""
+    campaign = rf.get_campaign(session, campaign_id=campaign_id, tenant_id=key.tenant_id)
+    entries = rf.leaderboard(session, campaign_id=campaign.id, by=by, limit=limit)
+    return Leaderboard(
+        campaign_id=campaign.id,
+        by=by,
+        entries=[LeaderboardEntry.model_validate(asdict(e)) for e in entries],
+    )

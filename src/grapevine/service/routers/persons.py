@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, HTTPException, Path, status
+from fastapi import APIRouter, Path
 
+from grapevine import referrals as rf
 from grapevine.service._auth import AUTH_RESPONSES
 from grapevine.service._domains import Text
-from grapevine.service._erasure import erase
 from grapevine.service.deps import AdminKey, SessionDep, SettingsDep
 from grapevine.service.schemas import ErasurePublic
 
@@ -29,14 +29,12 @@ def erase_person(
     the person becomes a tombstone, so the campaign figures (clicks, conversions, K-factor,
     reward totals) stay the same. 404 when the tenant's data does not name the person.
     """
-    counts = erase(
+    done = rf.erase(
         session,
         tenant_id=key.tenant_id,
         ref=ref,
         by=f"api-key:{key.prefix}",
         salt=None if settings.ip_salt is None else settings.ip_salt.get_secret_value(),
     )
-    if counts is None:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, "no such person in this tenant")
     session.commit()
-    return ErasurePublic(erased=True, counts=counts)
+    return ErasurePublic(erased=True, counts=done.counts)

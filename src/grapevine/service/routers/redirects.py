@@ -4,10 +4,17 @@ The route is ``async`` and touches the database only on a cache miss: what a cod
 comes from the :class:`~grapevine.service._clicks.LinkCache`, and the click goes to the
 :class:`~grapevine.service._clicks.ClickWriter`, which commits clicks in batches (group
 commit; the durability window is stated in :mod:`grapevine.service._clicks`).
+
+A link that cannot refer anyone (a code nobody has, a disabled code, a code of an ended
+campaign) is a *miss*: it is counted per reason (:class:`~grapevine.service._misses.
+MissCounter`) and sends the visitor to a landing page
+(:func:`grapevine.referrals.miss_destination`), or, with none configured, answers a short
+page in the visitor's language; only a client that asks for JSON gets the error shape.
 """
 
 from __future__ import annotations
 
+import html
 import json
 import math
 import re
@@ -27,24 +34,26 @@ from grapevine import referrals as rf
 from grapevine.config import Settings
 from grapevine.errors import BadInput, StoreError
 from grapevine.service._auth import LIMIT_RESPONSES
-from grapevine.service._clicks import Click, ClickWriter, LinkCache
+from grapevine.service._clicks import Click, ClickWriter, Link, LinkCache
 from grapevine.service._errors import error_body
 from grapevine.service._headers import security_headers
+from grapevine.service._misses import MissCounter
 from grapevine.service._ratelimit import RateLimiter
+from grapevine.service.deps import VISITOR_COOKIE
 
 __all__ = ["VISITOR_COOKIE", "LinkAnswer", "LinkFastPath", "answer_link", "router"]
 
 router = APIRouter(tags=["redirects"])
 
-VISITOR_COOKIE = "gv_vid"
-"""The attribution cookie: a random visitor id; the clicks it made are kept server-side."""
-
 _VISITOR = re.compile(r"[A-Za-z0-9_-]{16,64}")
 _NOT_FOUND = "unknown referral code"
+_GONE = "the campaign of this referral code has ended"
 _NO_SALT = "referral links are not configured: set GRAPEVINE_IP_SALT (a random secret)"
 _ROOM_WAIT = 2.0  # seconds a redirect waits for room in a full click queue
 _URL_SAFE = ":/%#?=@[]!$&'()*+,;"  # what starlette's RedirectResponse leaves unquoted
 _PLAIN, _SECURE = security_headers(), security_headers(https=True)  # Referrer-Policy included
+_HTML_PLAIN, _HTML_SECURE = security_headers(html=True), security_headers(html=True, https=True)
+_HTML = b"text/html; charset=utf-8"
 
 
 @lru_cache(maxsize=65_536)
@@ -75,6 +84,98 @@ def _error(status_code: int, detail: str, *, retry: int = 0) -> LinkAnswer:
     return LinkAnswer(status_code, headers, body)
 
 
+def _wants_json(accept: str | None) -> bool:
+    """A client that asks for JSON and not for HTML (an API client; browsers ask for HTML)."""
+    return accept is not None and "application/json" in accept and "text/html" not in accept
+
+
+def _redirect(target: str, extra: tuple[tuple[bytes, bytes], ...] = ()) -> LinkAnswer:
+    headers = [
+        (b"location", quote(target, safe=_URL_SAFE).encode("latin-1")),
+        (b"content-length", b"0"),
+        (b"cache-control", b"no-store"),
+        *extra,
+    ]
+    return LinkAnswer(status.HTTP_307_TEMPORARY_REDIRECT, headers, b"")
+
+
+def _page(status_code: int, body: bytes) -> LinkAnswer:
+    headers = [
+        (b"content-type", _HTML),
+        (b"content-length", b"%d" % len(body)),
+        (b"cache-control", b"no-store"),
+    ]
+    return LinkAnswer(status_code, headers, body)
+
+
+@lru_cache(maxsize=8)
+def _miss_page(language: str) -> bytes:
+    texts = rf.messages(language)
+    heading, message = html.escape(texts("miss.heading")), html.escape(texts("miss.message"))
+    return (
+        f'<!doctype html>\n<html lang="{language}"><head><meta charset="utf-8">'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">'
+        '<meta name="robots" content="noindex"><link rel="icon" href="data:,">'
+        f'<title>{heading}</title><link rel="stylesheet" href="/static/style.css"></head>'
+        f"<body><main><h1>{heading}</h1><p>{message}</p></main></body></html>\n"
+    ).encode()
+
+
+@lru_cache(maxsize=4096)
+def _preview_page(preview: rf.Preview, link: str, target: str, language: str | None) -> bytes:
+    """What a link-preview crawler gets: the campaign's Open Graph and Twitter card tags."""
+    lang = language or rf.DEFAULT_LANGUAGE
+    texts = rf.messages(lang)
+    tags = [("og:type", "website"), ("og:url", link), ("og:locale", texts("og.locale"))]
+    card = "summary_large_image" if preview.image else "summary"
+    if preview.title:
+        tags.append(("og:title", preview.title))
+    if preview.description:
+        tags.append(("og:description", preview.description))
+    if preview.image:
+        tags.append(("og:image", preview.image))
+    meta = "".join(f'<meta property="{k}" content="{html.escape(v, quote=True)}">' for k, v in tags)
+    meta += f'<meta name="twitter:card" content="{card}">'
+    title = html.escape(preview.title or texts("preview.open"))
+    return (
+        f'<!doctype html>\n<html lang="{lang}"><head><meta charset="utf-8"><title>{title}'
+        f'</title>{meta}<meta name="robots" content="noindex"></head><body><p><a href="'
+        f'{html.escape(target, quote=True)}">{html.escape(texts("preview.open"))}</a></p>'
+        "</body></html>\n"
+    ).encode()
+
+
+@lru_cache(maxsize=16_384)
+def _tagged(target: str, utm: tuple[str, str, str], channel: str | None) -> str:
+    source, medium, campaign = utm
+    return rf.add_utm(target, source=source, medium=medium, campaign=campaign, content=channel)
+
+
+def _miss(
+    state: Any,
+    reason: str,
+    *,
+    link: Link | None,
+    accept: str | None,
+    accept_language: str | None,
+) -> LinkAnswer:
+    """The answer to a link that cannot refer anyone, counted under ``reason``."""
+    counter: MissCounter | None = getattr(state, "link_misses", None)
+    if counter is not None:
+        counter.add(reason, None if link is None else link.campaign_id)
+    if _wants_json(accept):
+        gone = reason == "ended"
+        return _error(410 if gone else 404, _GONE if gone else _NOT_FOUND)
+    settings: Settings = state.settings
+    target = (link.landing if link is not None else None) or settings.landing_url
+    if target is not None:
+        return _redirect(target)
+    language = rf.choose_language(
+        accept_language=accept_language, campaign=None if link is None else link.language
+    )
+    return _page(status.HTTP_404_NOT_FOUND, _miss_page(language))
+
+
 def _limited(wait: float, what: str) -> LinkAnswer:
     # As grapevine.service._auth.retry_after: whole seconds, at least 1.
     detail = f"rate limit of this {what} reached: retry in {wait:.2f} s"
@@ -100,13 +201,16 @@ async def answer_link(
     visitor: str | None,
     client_host: str | None,
     https: bool,
+    accept: str | None = None,
+    accept_language: str | None = None,
 ) -> LinkAnswer:
     """Resolve ``code``, hand its click to the writer and build the redirect.
 
-    ``state`` is the app's state (settings, link cache, click writer, rate limiter). Shared
-    by the route and :class:`LinkFastPath`, so both answer byte for byte alike; the answer
-    carries the security headers already (the fast path runs outside
+    ``state`` is the app's state (settings, link cache, click writer, rate limiter, miss
+    counter). Shared by the route and :class:`LinkFastPath`, so both answer byte for byte
+    alike; the answer carries the security headers already (the fast path runs outside
     :class:`~grapevine.service._headers.SecurityHeaders`, which then adds nothing).
+    ``accept`` and ``accept_language`` (the request's headers) choose how a miss answers.
     """
     https = https or state.settings.public_https
     answer = await _answer(
@@ -119,8 +223,13 @@ async def answer_link(
         visitor=visitor,
         client_host=client_host,
         https=https,
+        accept=accept,
+        accept_language=accept_language,
     )
-    answer.headers.extend(_SECURE if https else _PLAIN)
+    if answer.body[:1] == b"<":  # a page (a miss, a preview card): the pages' policy
+        answer.headers.extend(_HTML_SECURE if https else _HTML_PLAIN)
+    else:
+        answer.headers.extend(_SECURE if https else _PLAIN)
     return answer
 
 
@@ -135,6 +244,8 @@ async def _answer(
     visitor: str | None,
     client_host: str | None,
     https: bool,
+    accept: str | None,
+    accept_language: str | None,
 ) -> LinkAnswer:
     settings: Settings = state.settings
     if settings.ip_salt is None or not settings.ip_salt.get_secret_value():
@@ -148,7 +259,7 @@ async def _answer(
     try:
         normal = rf.normalize_code(code)
     except BadInput:
-        return _error(404, _NOT_FOUND)
+        return _miss(state, "unknown", link=None, accept=accept, accept_language=accept_language)
     wait = limiter.check("redirect_code", normal)
     if wait > 0:
         return _limited(wait, "referral code")
@@ -157,21 +268,27 @@ async def _answer(
     if link is None:
         link = await run_in_threadpool(cache.load, normal)
         if link is None:
-            return _error(404, _NOT_FOUND)
+            return _miss(
+                state, "unknown", link=None, accept=accept, accept_language=accept_language
+            )
+    if link.miss is not None:
+        return _miss(state, link.miss, link=link, accept=accept, accept_language=accept_language)
     if visitor is None or not _VISITOR.fullmatch(visitor):
         visitor = secrets.token_urlsafe(18)
+    traffic = _traffic(method, user_agent)
+    channel = channel if channel in rf.CHANNELS else None
     click = Click(
         campaign_id=link.campaign_id,
         code=normal,
         referrer_id=link.person_id,
         time=time.time(),
         visitor_id=visitor,
-        traffic=_traffic(method, user_agent),
+        traffic=traffic,
         ip_hash=None
         if client_host is None
         else _ip_hash(client_host, settings.ip_salt.get_secret_value()),
         user_agent=(user_agent or "")[:512] or None,
-        channel=channel if channel in rf.CHANNELS else None,
+        channel=channel,
     )
     writer: ClickWriter = state.click_writer
     try:
@@ -184,13 +301,15 @@ async def _answer(
         if to is None
         else rf.resolve_destination(link.destinations, to, params={"ref": normal})
     )
-    headers = [
-        (b"location", quote(target, safe=_URL_SAFE).encode("latin-1")),
-        (b"content-length", b"0"),
-        (b"cache-control", b"no-store"),
-        (b"set-cookie", _cookie(visitor, int(link.window_seconds), https).encode("latin-1")),
-    ]
-    return LinkAnswer(status.HTTP_307_TEMPORARY_REDIRECT, headers, b"")
+    if link.utm is not None:
+        target = _tagged(target, link.utm, channel)
+    if link.preview is not None and traffic == "preview":
+        # A link-preview crawler: the campaign's card, not the shop's page (humans never
+        # get here: their traffic class is "browser").
+        own = settings.public_origin() + rf.referral_path(normal)
+        return _page(200, _preview_page(link.preview, own, target, link.language))
+    cookie = _cookie(visitor, int(link.window_seconds), https).encode("latin-1")
+    return _redirect(target, ((b"set-cookie", cookie),))
 
 
 @router.head(
@@ -198,7 +317,10 @@ async def _answer(
     response_class=RedirectResponse,
     operation_id="head_referral_link",
     status_code=status.HTTP_307_TEMPORARY_REDIRECT,
-    responses={404: {"description": "Unknown or disabled code"}, **LIMIT_RESPONSES},
+    responses={
+        404: {"description": "Unknown or disabled code, no landing page configured"},
+        **LIMIT_RESPONSES,
+    },
 )
 @router.get(
     "/r/{code}",
@@ -206,7 +328,17 @@ async def _answer(
     operation_id="follow_referral_link",
     status_code=status.HTTP_307_TEMPORARY_REDIRECT,
     responses={
-        404: {"description": "Unknown or disabled code"},
+        200: {
+            "description": "A link-preview crawler, when the campaign sets a preview: its "
+            "Open Graph and Twitter card tags",
+            "content": {"text/html": {}},
+        },
+        404: {
+            "description": "Unknown or disabled code and no landing page: a short HTML page, "
+            "or the error shape for a client that asks for JSON only",
+            "content": {"text/html": {}},
+        },
+        410: {"description": "The campaign has ended (clients that ask for JSON only)"},
         503: {"description": "Referral links not configured, or clicks cannot be recorded"},
         **LIMIT_RESPONSES,
     },
@@ -219,7 +351,16 @@ async def follow_link(
     ``to`` may ask for another page; :func:`grapevine.referrals.resolve_destination` keeps it
     only when its origin is on the campaign's allowlist. ``ch`` names the channel the link
     was shared on (one of :data:`grapevine.referrals.CHANNELS`; anything else is ignored).
-    Every other query parameter is ignored. HEAD requests and link-preview or bot user
+    Every other query parameter is ignored. The destination gets the campaign's UTM tags
+    (``utm_content`` is the channel), never replacing ``utm_*`` it already has.
+
+    A code nobody has, a disabled code and a code of an ended campaign redirect to a
+    landing page (the campaign's or its default destination for an ended campaign, the
+    tenant's for a disabled code, ``GRAPEVINE_LANDING_URL`` otherwise), are counted as
+    misses, and record no click; with no landing page the answer is a 404 page in the
+    visitor's language, and a client whose ``Accept`` asks for JSON only gets the error
+    shape (404, or 410 for an ended campaign). A link-preview crawler gets the campaign's
+    preview card (200) when the campaign sets one. HEAD requests and link-preview or bot user
     agents are recorded as clicks with their ``traffic`` class, never as human clicks. The
     click is committed in a group commit: after the answer by default (a crash can lose the
     clicks not yet committed), before it with ``GRAPEVINE_DURABLE_CLICKS`` (a 503 when the
@@ -235,6 +376,8 @@ async def follow_link(
         visitor=request.cookies.get(VISITOR_COOKIE),
         client_host=None if request.client is None else request.client.host,
         https=request.url.scheme == "https",
+        accept=request.headers.get("accept"),
+        accept_language=request.headers.get("accept-language"),
     )
     response = Response(answer.body, status_code=answer.status)
     response.raw_headers = answer.headers
@@ -259,12 +402,16 @@ class LinkFastPath:
         if not path.startswith("/r/") or "/" in path[3:] or method not in ("GET", "HEAD"):
             await self.app(scope, receive, send)
             return
-        user_agent = cookie = None
+        user_agent = cookie = accept = accept_language = None
         for name, value in scope["headers"]:
             if name == b"user-agent":
                 user_agent = value.decode("latin-1")
             elif name == b"cookie" and cookie is None:
                 cookie = value.decode("latin-1")
+            elif name == b"accept":
+                accept = value.decode("latin-1")
+            elif name == b"accept-language":
+                accept_language = value.decode("latin-1")
         query = scope.get("query_string", b"")
         to = channel = None
         if query:
@@ -282,6 +429,8 @@ class LinkFastPath:
             visitor=cookie_parser(cookie).get(VISITOR_COOKIE) if cookie else None,
             client_host=None if client is None else client[0],
             https=scope.get("scheme") == "https",
+            accept=accept,
+            accept_language=accept_language,
         )
         await send(
             {"type": "http.response.start", "status": answer.status, "headers": answer.headers}

@@ -1,17 +1,19 @@
-"""``/api/campaigns/{id}/review``: the events held by the fraud checks, and their review."""
+"""``/api/campaigns/{id}/review``: the events held by the fraud checks, and their review.
+
+Thin adapters over :func:`grapevine.referrals.review_entries` and
+:func:`grapevine.referrals.decide`.
+"""
 
 from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, HTTPException, Path, Response
+from fastapi import APIRouter, Path, Response
 
-from grapevine.service import _risk
+from grapevine import referrals as rf
 from grapevine.service._auth import AUTH_RESPONSES
 from grapevine.service._domains import Text
-from grapevine.service.deps import AdminKey, ReadKey, SessionDep
-from grapevine.service.routers.campaigns import load_campaign
-from grapevine.service.routers.events import REPLAY_HEADER, event_rewards
+from grapevine.service.deps import REPLAY_HEADER, AdminKey, ReadKey, SessionDep
 from grapevine.service.schemas import ReviewCreate, ReviewItem, ReviewPublic
 
 __all__ = ["router"]
@@ -27,9 +29,9 @@ EventKey = Annotated[Text, Path(min_length=1, max_length=255, description="The e
 def review_queue(campaign_id: CampaignId, session: SessionDep, key: ReadKey) -> list[ReviewItem]:
     """The campaign's signups and purchases held for review, oldest first: who (e-mails
     masked), the rewards held, the risk level and its reasons
-    (:func:`grapevine.service._risk.review_entries`)."""
-    campaign = load_campaign(session, campaign_id, key)
-    return [ReviewItem.model_validate(e.as_dict()) for e in _risk.review_entries(session, campaign)]
+    (:func:`grapevine.referrals.review_entries`)."""
+    entries = rf.review_entries(session, campaign_id=campaign_id, tenant_id=key.tenant_id)
+    return [ReviewItem.model_validate(e.as_dict()) for e in entries]
 
 
 @router.post(
@@ -47,29 +49,16 @@ def review_event(
     """Approve (the rewards are granted after their hold) or reject (they turn void) a held
     event; the rewards are recomputed. Idempotent: the same outcome again changes nothing
     (``replayed``); the other outcome after a decision is a 409. Admin keys only."""
-    campaign = load_campaign(session, campaign_id, key)
-    try:
-        row, changed = _risk.decide(
-            session,
-            campaign,
-            event_key,
-            outcome=body.outcome,
-            reviewer=f"api key {key.prefix}",
-            note=body.note,
-        )
-    except _risk.ReviewConflict as exc:
-        raise HTTPException(exc.status, str(exc)) from None
-    session.commit()
-    if not changed:
-        response.headers[REPLAY_HEADER] = "true"
-    return ReviewPublic(
-        event_key=row.event_key,
-        outcome=str(row.outcome),
-        reviewer=str(row.reviewer),
-        note=row.note,
-        reviewed_at=float(row.reviewed_at or 0.0),
-        risk=row.level,
-        reasons=list(row.reasons),
-        replayed=not changed,
-        rewards=event_rewards(session, campaign.id, event_key),
+    decision = rf.decide(
+        session,
+        campaign_id=campaign_id,
+        tenant_id=key.tenant_id,
+        event_key=event_key,
+        outcome=body.outcome,
+        reviewer=f"api key {key.prefix}",
+        note=body.note,
     )
+    session.commit()
+    if not decision.changed:
+        response.headers[REPLAY_HEADER] = "true"
+    return ReviewPublic.of(decision)

@@ -11,7 +11,6 @@ verified it. The per-IP rate limit applies.
 
 from __future__ import annotations
 
-import re
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Request, Response
@@ -21,27 +20,23 @@ from sqlalchemy.orm import Session
 
 from grapevine import referrals as rf
 from grapevine.config import Settings
-from grapevine.errors import BadInput
 from grapevine.service import _stripe
 from grapevine.service._auth import LIMIT_RESPONSES
 from grapevine.service._domains import Text
 from grapevine.service._webhook_secrets import campaign_secrets, verify_stripe_tenant
-from grapevine.service.deps import RawBodyDep, ReplayCacheDep, SessionDep, SettingsDep
-from grapevine.service.routers.campaigns import load_campaign
-from grapevine.service.routers.events import REPLAY_HEADER, record_event, salt_of
+from grapevine.service.deps import (
+    REPLAY_HEADER,
+    RawBodyDep,
+    ReplayCacheDep,
+    SessionDep,
+    SettingsDep,
+    ip_salt_of,
+)
 from grapevine.service.schemas import EventBody, EventPublic
-from grapevine.store import referrals_repo as repo
 
-__all__ = ["REFUND_EVENTS", "STRIPE_CAMPAIGN_KEY", "router"]
+__all__ = ["router"]
 
 router = APIRouter(prefix="/webhooks", tags=["webhooks"], responses=LIMIT_RESPONSES)
-
-REFUND_EVENTS = frozenset({"charge.refunded", "refund.created"})
-"""The Stripe event types recorded as refunds (full refunds only)."""
-
-STRIPE_CAMPAIGN_KEY = "grapevine_campaign_id"
-"""Checkout Session metadata key naming the campaign when ``client_reference_id`` is a
-visitor id rather than a referral code."""
 
 
 @router.post("/stripe")
@@ -106,98 +101,47 @@ def _stripe_event(
     # Signed is not well formed: every field read is checked (service/_stripe.py), a 422
     # naming the field otherwise (never a 5xx, which Stripe would retry for days).
     event = _stripe.parse_event(raw)
-    kind, obj, event_id = event.type, event.data.object, event.id
-    if kind in REFUND_EVENTS:
-        return _stripe_refund(
-            session, event_id, kind, obj, event.created, settings, tenant_id=tenant_id
+    kind, obj, created = event.type, event.data.object, event.created
+    salt = ip_salt_of(settings)
+    if kind in rf.REFUND_EVENTS:
+        refund = _stripe.refund(obj)
+        outcome = rf.record_stripe_refund(
+            session,
+            tenant_id=tenant_id,
+            event_id=event.id,
+            kind=kind,
+            intent=refund.intent,
+            refunded=refund.refunded,
+            amount_cents=refund.amount,
+            created=None if created is None else float(created),
+            salt=salt,
         )
-    if kind != "checkout.session.completed":
-        return {"received": True, "ignored": f"event type {kind}"}
-    checkout = _stripe.checkout_session(obj)
-    reference = checkout.client_reference_id or ""
-    metadata = checkout.metadata or {}
-    campaign_id: int | None = None
-    coupon = visitor = None
-    try:
-        code_row = repo.find_code(session, code=rf.normalize_code(reference))
-    except BadInput:
-        code_row = None
-    if code_row is not None and _of_tenant(session, code_row.campaign_id, tenant_id):
-        campaign_id, coupon = code_row.campaign_id, code_row.code
-    elif re.fullmatch(r"[0-9]{1,19}", metadata.get(STRIPE_CAMPAIGN_KEY, "")):
-        campaign_id, visitor = int(metadata[STRIPE_CAMPAIGN_KEY]), reference[:64] or None
-    if campaign_id is None or not _of_tenant(session, campaign_id, tenant_id):
-        return {"received": True, "ignored": "no referral code or campaign on the session"}
-    campaign = load_campaign(session, campaign_id)
-    details, amount = checkout.customer_details, checkout.amount_total
-    body = EventBody(
-        kind="purchase",
-        idempotency_key=f"stripe:{event_id}",
-        email=(details.email if details else None) or checkout.customer_email,
-        visitor_id=visitor,
-        coupon_code=coupon,
-        order_id=checkout.intent or checkout.id or f"stripe:{event_id}",
-        value=None if amount is None else amount / 100.0,
-        currency=(checkout.currency or "").upper() or None,
-        time=None if event.created is None else float(event.created),
-    )
-    result, replayed = record_event(session, campaign, body, salt=salt_of(settings))
-    return {"received": True, "replayed": replayed, "event": result.model_dump()}
-
-
-def _of_tenant(session: Session, campaign_id: int, tenant_id: int) -> bool:
-    """Whether ``campaign_id`` is a campaign of ``tenant_id`` (whose secret verified)."""
-    return (
-        1 <= campaign_id <= 2**63 - 1
-        and repo.find_campaign(session, campaign_id=campaign_id, tenant_id=tenant_id) is not None
-    )
-
-
-def _stripe_refund(
-    session: Session,
-    event_id: str,
-    kind: str,
-    obj: dict[str, Any],
-    created: int | None,
-    settings: Settings,
-    *,
-    tenant_id: int,
-) -> dict[str, Any]:
-    """A Stripe refund (a Charge of ``charge.refunded``, a Refund of ``refund.created``) of
-    an order of ``tenant_id``'s campaigns."""
-    refund = _stripe.refund(obj)
-    intent = refund.intent
-    if not intent:
-        return {"received": True, "ignored": "no payment_intent on the refund"}
-    purchases = [
-        p
-        for p in repo.purchases_of_order(session, order_id=str(intent))
-        if _of_tenant(session, p.campaign_id, tenant_id)
-    ]
-    if not purchases:
-        return {"received": True, "ignored": f"no purchase with order_id {intent!r}"}
-    purchase = purchases[0]
-    key = f"stripe:{event_id}"
-    if kind == "charge.refunded":
-        full = refund.refunded is True
+    elif kind == "checkout.session.completed":
+        checkout = _stripe.checkout_session(obj)
+        details = checkout.customer_details
+        outcome = rf.record_stripe_checkout(
+            session,
+            tenant_id=tenant_id,
+            event_id=event.id,
+            client_reference_id=checkout.client_reference_id,
+            metadata=checkout.metadata,
+            email=(details.email if details else None) or checkout.customer_email,
+            order_id=checkout.intent or checkout.id,
+            amount_cents=checkout.amount_total,
+            currency=checkout.currency,
+            created=None if created is None else float(created),
+            salt=salt,
+            promotion_codes=checkout.promotion_codes,
+        )
     else:
-        amount, paid = refund.amount, purchase.value
-        full = amount is not None and paid is not None and amount >= round(paid * 100)
-    if not full:
-        return {"received": True, "ignored": "partial refund (rewards follow whole orders)"}
-    campaign = load_campaign(session, purchase.campaign_id)
-    replay = repo.find_event(session, campaign_id=campaign.id, idempotency_key=key)
-    earlier = repo.refund_of_order(session, campaign_id=campaign.id, order_id=str(intent))
-    if replay is None and earlier is not None:
-        return {"received": True, "ignored": f"order {intent!r} already refunded"}
-    body = EventBody(
-        kind="refund",
-        idempotency_key=key,
-        order_id=str(intent),
-        time=None if created is None else float(created),
-    )
-    result, replayed = record_event(session, campaign, body, salt=salt_of(settings))
-    return {"received": True, "replayed": replayed, "event": result.model_dump()}
+        return {"received": True, "ignored": f"event type {kind}"}
+    if outcome.event is None:
+        return {"received": True, "ignored": outcome.ignored}
+    return {
+        "received": True,
+        "replayed": outcome.replayed,
+        "event": EventPublic.of(outcome.event).model_dump(),
+    }
 
 
 @router.post("/{campaign_id}")
@@ -226,8 +170,9 @@ def campaign_webhook(
         for e in errors:
             e["loc"] = ("body", *e["loc"])
         raise RequestValidationError(errors) from None
-    campaign = load_campaign(session, campaign_id)
-    result, replayed = record_event(session, campaign, body, salt=salt_of(settings))
-    if replayed:
+    result = rf.record_event(
+        session, campaign_id=campaign_id, event=body.to_input(), salt=ip_salt_of(settings)
+    )
+    if result.replayed:
         response.headers[REPLAY_HEADER] = "true"
-    return result
+    return EventPublic.of(result)

@@ -7,7 +7,8 @@
  *
  * The shop's server computes the signature with the webhook secret
  * (grapevine.referrals.embed_signature); the browser never holds a key. Everything the
- * server returns is inserted as text, never as HTML.
+ * server returns is inserted as text, never as HTML. The words come from the server too,
+ * in the buyer's language (their browser's Accept-Language, else the campaign's).
  */
 (function () {
   "use strict";
@@ -27,18 +28,19 @@
   }
 
   function render(data) {
+    var t = data.texts || {};
     var box = el("div", { "class": "gv-box", "data-grapevine": "box" });
     box.appendChild(el("p", {}, data.headline || "Share with friends and both of you save."));
     var input = el("input", { readonly: "", value: data.share.copy, "data-grapevine": "link",
-                              "aria-label": "Your referral link", size: "40" });
+                              "aria-label": t.link || "Your referral link", size: "40" });
     box.appendChild(input);
-    var copy = el("button", { type: "button" }, "Copy");
+    var copy = el("button", { type: "button" }, t.copy || "Copy");
     copy.addEventListener("click", function () {
       if (navigator.clipboard) { navigator.clipboard.writeText(input.value); }
-      copy.textContent = "Copied";
+      copy.textContent = t.copied || "Copied";
     });
     box.appendChild(copy);
-    box.appendChild(el("p", {}, "Your code: " + data.code));
+    box.appendChild(el("p", {}, (t.code || "Your code:") + " " + data.code));
     var list = el("p", { "data-grapevine": "share" });
     ["whatsapp", "facebook", "x", "linkedin", "mastodon", "email"].forEach(function (ch) {
       var a = el("a", { href: data.share[ch], target: "_blank", rel: "noopener noreferrer",
@@ -47,7 +49,7 @@
       list.appendChild(document.createTextNode(" "));
     });
     box.appendChild(list);
-    box.appendChild(el("a", { href: data.page, "data-grapevine": "page" }, "See your referrals and rewards"));
+    box.appendChild(el("a", { href: data.page, "data-grapevine": "page" }, t.page || "Your referrals"));
     var target = d.target && document.querySelector(d.target);
     if (target) { target.appendChild(box); } else { script.parentNode.insertBefore(box, script.nextSibling); }
   }

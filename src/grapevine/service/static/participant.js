@@ -11,7 +11,7 @@
     if (copy) {
       var input = document.getElementById(copy.getAttribute("data-copy"));
       if (navigator.clipboard && input) { navigator.clipboard.writeText(input.value); }
-      copy.textContent = "Copied";
+      copy.textContent = copy.getAttribute("data-copied") || "Copied";
     }
   });
   document.addEventListener("submit", function (e) {

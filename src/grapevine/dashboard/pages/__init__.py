@@ -1,0 +1,1 @@
+"""The dashboard's pages: one module (with a ``router``) and one template each."""
