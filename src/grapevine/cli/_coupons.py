@@ -9,16 +9,18 @@ from __future__ import annotations
 
 import json
 import sys
-from typing import TYPE_CHECKING, Annotated, Literal
+from typing import Annotated, Literal
 
 import typer
 
-from grapevine.cli._keys import fail, tenant_by_slug
-from grapevine.cli._options import DbOption, FormatOption, JsonOption, TenantOption
-from grapevine.errors import CampaignNotFound, GrapevineError
-
-if TYPE_CHECKING:  # pragma: no cover
-    from grapevine.store._secretbox import SecretBox
+from grapevine.cli._options import (
+    CampaignOption,
+    DbOption,
+    FormatOption,
+    JsonOption,
+    TenantOption,
+)
+from grapevine.cli._workflow import run_workflow, secret_box
 
 __all__ = ["coupons_app", "shop_app"]
 
@@ -30,23 +32,6 @@ shop_app = typer.Typer(
     help="A tenant's shop API credentials (Stripe, Shopify), sealed in the store.",
     no_args_is_help=True,
 )
-
-CampaignOption = Annotated[int, typer.Option("--campaign", help="The campaign id.")]
-
-
-def _box(required: bool = True) -> SecretBox | None:
-    from grapevine.config import get_settings
-    from grapevine.store._secretbox import SecretBox
-
-    master = get_settings().secrets_key
-    if master is None or not master.get_secret_value():
-        if not required:
-            return None
-        raise fail(
-            "GRAPEVINE_SECRETS_KEY is not set: set it (32+ random characters) here and in the "
-            "server's environment"
-        )
-    return SecretBox(master.get_secret_value())
 
 
 @shop_app.command("connect")
@@ -82,30 +67,23 @@ def connect(
     The credential is read from the first line of stdin (never an argument: it would stay
     in the shell's history).
     """
-    from sqlalchemy.orm import Session
-
     from grapevine.referrals._coupons import connect_shop
-    from grapevine.store import Store
 
     secret = sys.stdin.readline().strip()
     webhook_secret = sys.stdin.readline().strip() if webhook_secret_stdin else None
-    box = _box()
-    assert box is not None
-    try:
-        with Store(db, create=False) as store, Session(store.engine) as session:
-            info = connect_shop(
-                session,
-                tenant_id=tenant_by_slug(session, tenant).id,
-                provider=provider,
-                secret=secret,
-                box=box,
-                shop=shop,
-                base_url=base_url,
-                webhook_secret=webhook_secret,
-                by="cli",
-            )
-    except GrapevineError as exc:
-        raise fail(exc) from None
+    box = secret_box()
+    info = run_workflow(
+        connect_shop,
+        tenant=tenant,
+        provider=provider,
+        secret=secret,
+        box=box,
+        shop=shop,
+        base_url=base_url,
+        webhook_secret=webhook_secret,
+        by="cli",
+        db=db,
+    )
     where = f" ({info.shop})" if info.shop else ""
     typer.echo(f"{provider}{where} connected for {tenant}: credential ...{info.hint}, sealed")
 
@@ -137,27 +115,19 @@ def configure(
     db: DbOption = None,
 ) -> None:
     """Set how the campaign hands out codes."""
-    from sqlalchemy.orm import Session
-
     from grapevine.referrals._coupons import configure_coupons
-    from grapevine.store import Store
 
     settings = {"provider": provider, "expires_days": expires_days, "prefix": prefix}
     for name, value in (("kind", kind), ("amount", amount), ("currency", currency)):
         if value is not None:
             settings[name] = value
-    try:
-        with Store(db, create=False) as store, Session(store.engine) as session:
-            config = configure_coupons(
-                session,
-                campaign_id=campaign,
-                tenant_id=tenant_by_slug(session, tenant).id,
-                settings=settings,
-            )
-    except CampaignNotFound:
-        raise fail(f"tenant {tenant!r} has no campaign {campaign}") from None
-    except GrapevineError as exc:
-        raise fail(exc) from None
+    config = run_workflow(
+        configure_coupons,
+        campaign=campaign,
+        tenant=tenant,
+        settings=settings,
+        db=db,
+    )
     typer.echo(json.dumps(config.as_dict()))
 
 
@@ -173,23 +143,15 @@ def pool_import(
     All or nothing: a bad or duplicate code is an error naming its line, and then no code
     is added.
     """
-    from sqlalchemy.orm import Session
-
     from grapevine.referrals._coupons import import_pool
-    from grapevine.store import Store
 
-    try:
-        with Store(db, create=False) as store, Session(store.engine) as session:
-            result = import_pool(
-                session,
-                campaign_id=campaign,
-                tenant_id=tenant_by_slug(session, tenant).id,
-                path=file,
-            )
-    except CampaignNotFound:
-        raise fail(f"tenant {tenant!r} has no campaign {campaign}") from None
-    except GrapevineError as exc:
-        raise fail(exc) from None
+    result = run_workflow(
+        import_pool,
+        campaign=campaign,
+        tenant=tenant,
+        path=file,
+        db=db,
+    )
     typer.echo(f"added {result.added} codes; {result.available} available in the pool")
 
 
@@ -213,26 +175,18 @@ def issue(
     as_json: JsonOption = False,
 ) -> None:
     """Give a referred friend their single-use code (the same one when asked again)."""
-    from sqlalchemy.orm import Session
-
     from grapevine.referrals._coupons import issue_coupon
-    from grapevine.store import Store
 
-    try:
-        with Store(db, create=False) as store, Session(store.engine) as session:
-            issued = issue_coupon(
-                session,
-                campaign_id=campaign,
-                tenant_id=tenant_by_slug(session, tenant).id,
-                email=email,
-                visitor_id=visitor,
-                referral_code=referral_code,
-                box=_box(required=False),
-            )
-    except CampaignNotFound:
-        raise fail(f"tenant {tenant!r} has no campaign {campaign}") from None
-    except GrapevineError as exc:
-        raise fail(exc) from None
+    issued = run_workflow(
+        issue_coupon,
+        campaign=campaign,
+        tenant=tenant,
+        email=email,
+        visitor_id=visitor,
+        referral_code=referral_code,
+        box=secret_box(required=False),
+        db=db,
+    )
     if as_json:
         typer.echo(json.dumps(issued.as_dict()))
     else:
@@ -253,26 +207,18 @@ def list_(
     format: FormatOption = None,
 ) -> None:
     """List the campaign's codes and how many there are of each status."""
-    from sqlalchemy.orm import Session
-
     from grapevine.cli._output import Col, output_format, print_records
     from grapevine.cli._render import console
     from grapevine.referrals._coupons import list_coupons
-    from grapevine.store import Store
 
     fmt = output_format(format, as_json=as_json)
-    try:
-        with Store(db, create=False) as store, Session(store.engine) as session:
-            rows, counts = list_coupons(
-                session,
-                campaign_id=campaign,
-                tenant_id=tenant_by_slug(session, tenant).id,
-                status=status,
-            )
-    except CampaignNotFound:
-        raise fail(f"tenant {tenant!r} has no campaign {campaign}") from None
-    except GrapevineError as exc:
-        raise fail(exc) from None
+    rows, counts = run_workflow(
+        list_coupons,
+        campaign=campaign,
+        tenant=tenant,
+        status=status,
+        db=db,
+    )
     records = [r.as_dict() for r in rows]
     cols = [
         Col("code"),

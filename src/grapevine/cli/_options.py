@@ -8,6 +8,7 @@ from typing import Annotated, Literal
 import typer
 
 __all__ = [
+    "CampaignOption",
     "CascadeFormat",
     "DbOption",
     "DiffusionModel",
@@ -68,3 +69,4 @@ FormatOption = Annotated[
 TenantOption = Annotated[
     str, typer.Option("--tenant", help="The tenant's slug (default: the 'default' tenant).")
 ]
+CampaignOption = Annotated[int, typer.Option("--campaign", help="The campaign id.")]

@@ -12,9 +12,14 @@ from typing import Annotated, Literal
 
 import typer
 
-from grapevine.cli._keys import fail, tenant_by_slug
-from grapevine.cli._options import DbOption, FormatOption, JsonOption, TenantOption
-from grapevine.errors import CampaignNotFound, GrapevineError
+from grapevine.cli._options import (
+    CampaignOption,
+    DbOption,
+    FormatOption,
+    JsonOption,
+    TenantOption,
+)
+from grapevine.cli._workflow import run_workflow, secret_box
 
 __all__ = ["payouts_app"]
 
@@ -24,12 +29,7 @@ payouts_app = typer.Typer(
     no_args_is_help=True,
 )
 
-CampaignOption = Annotated[int, typer.Option("--campaign", help="The campaign id.")]
 ByOption = Annotated[str, typer.Option("--by", help="Who does it (kept in the audit).")]
-
-
-def _missing(tenant: str, campaign: int) -> typer.Exit:
-    return fail(f"tenant {tenant!r} has no campaign {campaign}")
 
 
 @payouts_app.command("approve")
@@ -57,25 +57,17 @@ def approve(
     as_json: JsonOption = False,
 ) -> None:
     """Approve granted rewards for payout; never one in fraud review, void or clawed back."""
-    from sqlalchemy.orm import Session
-
     from grapevine.referrals._payouts import approve_rewards
-    from grapevine.store import Store
 
-    try:
-        with Store(db, create=False) as store, Session(store.engine) as session:
-            result = approve_rewards(
-                session,
-                campaign_id=campaign,
-                tenant_id=tenant_by_slug(session, tenant).id,
-                by=by,
-                reward_ids=reward or None,
-                roles=role or None,
-            )
-    except CampaignNotFound:
-        raise _missing(tenant, campaign) from None
-    except GrapevineError as exc:
-        raise fail(exc) from None
+    result = run_workflow(
+        approve_rewards,
+        campaign=campaign,
+        tenant=tenant,
+        by=by,
+        reward_ids=reward or None,
+        roles=role or None,
+        db=db,
+    )
     if as_json:
         typer.echo(json.dumps(result.as_dict()))
         return
@@ -104,25 +96,17 @@ def export(
     db: DbOption = None,
 ) -> None:
     """Put the approved rewards in a new batch and write its payout file."""
-    from sqlalchemy.orm import Session
-
     from grapevine.referrals._payouts import export_payouts
-    from grapevine.store import Store
 
-    try:
-        with Store(db, create=False) as store, Session(store.engine) as session:
-            result = export_payouts(
-                session,
-                campaign_id=campaign,
-                tenant_id=tenant_by_slug(session, tenant).id,
-                format=format,
-                by=by,
-                batch_id=batch,
-            )
-    except CampaignNotFound:
-        raise _missing(tenant, campaign) from None
-    except GrapevineError as exc:
-        raise fail(exc) from None
+    result = run_workflow(
+        export_payouts,
+        campaign=campaign,
+        tenant=tenant,
+        format=format,
+        by=by,
+        batch_id=batch,
+        db=db,
+    )
     if output is None:
         typer.echo(result.content, nl=False)
     else:
@@ -149,24 +133,16 @@ def import_(
 
     Importing the same file again changes nothing; a paid reward is never paid again.
     """
-    from sqlalchemy.orm import Session
-
     from grapevine.referrals._payouts import import_results
-    from grapevine.store import Store
 
-    try:
-        with Store(db, create=False) as store, Session(store.engine) as session:
-            result = import_results(
-                session,
-                campaign_id=campaign,
-                tenant_id=tenant_by_slug(session, tenant).id,
-                path=file,
-                by=by,
-            )
-    except CampaignNotFound:
-        raise _missing(tenant, campaign) from None
-    except GrapevineError as exc:
-        raise fail(exc) from None
+    result = run_workflow(
+        import_results,
+        campaign=campaign,
+        tenant=tenant,
+        path=file,
+        by=by,
+        db=db,
+    )
     if as_json:
         typer.echo(json.dumps(result.as_dict()))
         return
@@ -188,27 +164,17 @@ def credit(
     The coupons are made through the campaign's shop; safe to run again after a failure
     (each reward's coupon is made once, and nothing is paid twice).
     """
-    from sqlalchemy.orm import Session
-
-    from grapevine.cli._coupons import _box
     from grapevine.referrals._payouts import pay_with_credit
-    from grapevine.store import Store
 
-    box = _box()
-    assert box is not None
-    try:
-        with Store(db, create=False) as store, Session(store.engine) as session:
-            result = pay_with_credit(
-                session,
-                campaign_id=campaign,
-                tenant_id=tenant_by_slug(session, tenant).id,
-                box=box,
-                by=by,
-            )
-    except CampaignNotFound:
-        raise _missing(tenant, campaign) from None
-    except GrapevineError as exc:
-        raise fail(exc) from None
+    box = secret_box()
+    result = run_workflow(
+        pay_with_credit,
+        campaign=campaign,
+        tenant=tenant,
+        box=box,
+        by=by,
+        db=db,
+    )
     for reward_id, code in result.paid.items():
         typer.echo(f"reward {reward_id}: {code}")
 
@@ -230,26 +196,18 @@ def list_(
     format: FormatOption = None,
 ) -> None:
     """List the campaign's rewards and where their payout stands."""
-    from sqlalchemy.orm import Session
-
     from grapevine.cli._output import Col, output_format, print_records
     from grapevine.cli._render import console
     from grapevine.referrals._payouts import list_payouts
-    from grapevine.store import Store
 
     fmt = output_format(format, as_json=as_json)
-    try:
-        with Store(db, create=False) as store, Session(store.engine) as session:
-            rows = list_payouts(
-                session,
-                campaign_id=campaign,
-                tenant_id=tenant_by_slug(session, tenant).id,
-                state=state,
-            )
-    except CampaignNotFound:
-        raise _missing(tenant, campaign) from None
-    except GrapevineError as exc:
-        raise fail(exc) from None
+    rows = run_workflow(
+        list_payouts,
+        campaign=campaign,
+        tenant=tenant,
+        state=state,
+        db=db,
+    )
     cols = [
         Col("reward_id", "reward", right=True),
         Col("payee", wrap=True, drop=1),

@@ -22,7 +22,9 @@ import json
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from datetime import UTC, datetime
+from typing import Any, Self
+from urllib.parse import SplitResult, urlsplit
 
 import httpx
 
@@ -32,8 +34,14 @@ from grapevine.errors import InvalidParameter, SourceFailed
 
 __all__ = [
     "ApiCaller",
+    "ApiSource",
     "Watermark",
+    "count",
     "field",
+    "header_number",
+    "header_wait",
+    "http_url",
+    "iso_epoch",
     "load_watermark",
     "walk_back",
 ]
@@ -47,6 +55,76 @@ HeaderReader = Callable[[httpx.Headers, float], float | None]
 
 def _no_header(headers: httpx.Headers, now: float) -> float | None:
     return None
+
+
+def header_number(name: str) -> HeaderReader:
+    """A reader of the number in the header ``name`` (None when absent or not a number).
+
+    >>> header_number("x-left")(httpx.Headers({"x-left": "7"}), 0.0)
+    7.0
+    """
+
+    def read(headers: httpx.Headers, now: float) -> float | None:
+        try:
+            return float(headers[name])
+        except (KeyError, ValueError):
+            return None
+
+    return read
+
+
+def header_wait(name: str, *, unix_time: bool) -> HeaderReader:
+    """A reader of the seconds to wait that the header ``name`` gives: a Unix time the
+    rate-limit window resets at (``unix_time``), else the seconds left in it; never below 0.
+
+    >>> header_wait("reset", unix_time=True)(httpx.Headers({"reset": "130"}), 100.0)
+    30.0
+    """
+    number = header_number(name)
+
+    def read(headers: httpx.Headers, now: float) -> float | None:
+        value = number(headers, now)
+        if value is None:
+            return None
+        return max(0.0, value - now if unix_time else value)
+
+    return read
+
+
+def http_url(url: Any, key: str, owner: str, given: Any = None) -> SplitResult:
+    """``url`` split, checked to be an http(s) URL with a host.
+
+    Raises
+    ------
+    grapevine.errors.InvalidParameter
+        Naming ``key`` of ``owner`` and ``given`` (``url`` when not given).
+    """
+    parts = urlsplit(url) if isinstance(url, str) else None
+    if parts is None or parts.scheme not in ("http", "https") or not parts.hostname:
+        raise InvalidParameter(key, owner, "an http(s) URL", url if given is None else given)
+    return parts
+
+
+def count(value: Any) -> int | None:
+    """A JSON whole number as a count (None for anything else, ``true`` included)."""
+    return int(value) if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+def iso_epoch(value: Any) -> float | None:
+    """An ISO 8601 time (``Z`` or an offset; none is UTC) in Unix seconds, else None.
+
+    >>> iso_epoch("1970-01-01T00:01:00.000Z")
+    60.0
+    """
+    if not isinstance(value, str) or not value:
+        return None
+    try:
+        when = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return when.timestamp()
 
 
 class ApiCaller:
@@ -201,6 +279,23 @@ class ApiCaller:
             if isinstance(body.get(k), str | int) and str(body[k])
         ]
         return ": " + " - ".join(parts) if parts else ""
+
+
+class ApiSource:
+    """What a source built on an :class:`ApiCaller` (its ``_api``) does for ``with``:
+    :meth:`close` closes the caller's HTTP client if the caller made it."""
+
+    _api: ApiCaller
+
+    def close(self) -> None:
+        """Close the HTTP client if this source made it."""
+        self._api.close()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
 
 def field(

@@ -18,13 +18,23 @@ import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
-from urllib.parse import urlsplit
 
 import httpx
 
 from grapevine._validation import check_number
 from grapevine.connectors._listen import FetchResult, ListenedPost
-from grapevine.connectors._social import ApiCaller, field, load_watermark, walk_back
+from grapevine.connectors._social import (
+    ApiCaller,
+    ApiSource,
+    count,
+    field,
+    header_number,
+    header_wait,
+    http_url,
+    iso_epoch,
+    load_watermark,
+    walk_back,
+)
 from grapevine.errors import InvalidParameter, SourceFailed
 
 __all__ = ["BlueskySource", "post_view_to_post"]
@@ -36,24 +46,11 @@ _MAX_GRAPHEMES = 300  # app.bsky.feed.post's text limit
 PUBLIC_APPVIEW = "https://public.api.bsky.app"
 PDS = "https://bsky.social"
 _TID_CHARS = "234567abcdefghijklmnopqrstuvwxyz"
+_RESET_WAIT = header_wait("ratelimit-reset", unix_time=True)  # the Unix time it resets
+_REMAINING = header_number("ratelimit-remaining")
 
 
-def _reset_wait(headers: httpx.Headers, now: float) -> float | None:
-    """``ratelimit-reset`` is the Unix time the window resets."""
-    try:
-        return max(0.0, float(headers["ratelimit-reset"]) - now)
-    except (KeyError, ValueError):
-        return None
-
-
-def _remaining(headers: httpx.Headers, now: float) -> float | None:
-    try:
-        return float(headers["ratelimit-remaining"])
-    except (KeyError, ValueError):
-        return None
-
-
-class BlueskySource:
+class BlueskySource(ApiSource):
     """Bluesky posts that match a search, and replies to them.
 
     Parameters
@@ -111,9 +108,7 @@ class BlueskySource:
         if lang is not None and (not isinstance(lang, str) or not lang.strip()):
             raise InvalidParameter("lang", _OWNER, "a language code such as 'en'", lang)
         url = base_url or (PDS if identifier else PUBLIC_APPVIEW)
-        parts = urlsplit(url) if isinstance(url, str) else None
-        if parts is None or parts.scheme not in ("http", "https") or not parts.hostname:
-            raise InvalidParameter("base_url", _OWNER, "an http(s) URL", base_url)
+        parts = http_url(url, "base_url", _OWNER, base_url)
         self.query = query.strip()
         self.identifier = identifier
         self._password = password
@@ -128,8 +123,8 @@ class BlueskySource:
             backoff=backoff,
             timeout=timeout,
             max_wait=max_wait,
-            wait_of=_reset_wait,
-            remaining_of=_remaining,
+            wait_of=_RESET_WAIT,
+            remaining_of=_REMAINING,
             sleep=sleep,
         )
         self._jwt: str | None = None
@@ -138,16 +133,6 @@ class BlueskySource:
 
     def __repr__(self) -> str:
         return f"BlueskySource({self.query!r}, base_url={self.base_url!r})"
-
-    def close(self) -> None:
-        """Close the HTTP client if this source made it."""
-        self._api.close()
-
-    def __enter__(self) -> BlueskySource:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
 
     # ------------------------------------------------------------------------ calls
     def _sign_in(self) -> None:
@@ -228,7 +213,7 @@ class BlueskySource:
                         platform=_PLATFORM,
                         what=f"{what} posts[{i}]",
                     )
-                if _epoch(view["record"]["createdAt"]) is None:
+                if iso_epoch(view["record"]["createdAt"]) is None:
                     detail = (
                         f"{_PLATFORM} {what} posts[{i}]: the field 'record.createdAt' is not "
                         f"a datetime: {view['record']['createdAt']!r}"
@@ -343,37 +328,25 @@ def post_view_to_post(view: Any, *, source: str = "") -> ListenedPost:
         platform="bluesky",
         external_id=uri,
         author=handle,
-        time=_epoch(record.get("createdAt")),
+        time=iso_epoch(record.get("createdAt")),
         text=" ".join(str(record.get("text") or "").split()),
         url=f"https://bsky.app/profile/{handle}/post/{rkey}",
         parent_external_id=str(parent) if parent else None,
         language=str(langs[0]).lower() if langs else None,
         author_name=" ".join(str(author.get("displayName") or "").split()) or None,
-        likes=_count(view.get("likeCount")),
-        reshares=_count(view.get("repostCount")),
-        replies=_count(view.get("replyCount")),
+        likes=count(view.get("likeCount")),
+        reshares=count(view.get("repostCount")),
+        replies=count(view.get("replyCount")),
         source=source,
     )
 
 
 def _sort_time(view: Any) -> float:
     """searchPosts' order: the earlier of ``createdAt`` and ``indexedAt``."""
-    created = _epoch(view["record"]["createdAt"])
-    indexed = _epoch(view.get("indexedAt"))
+    created = iso_epoch(view["record"]["createdAt"])
+    indexed = iso_epoch(view.get("indexedAt"))
     times = [t for t in (created, indexed) if t is not None]
     return min(times) if times else 0.0
-
-
-def _epoch(value: Any) -> float | None:
-    if not isinstance(value, str) or not value:
-        return None
-    try:
-        when = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=UTC)
-    return when.timestamp()
 
 
 def _iso(seconds: float) -> str:
@@ -392,7 +365,3 @@ def _tid(now: float) -> str:
         chars.append(_TID_CHARS[value & 31])
         value >>= 5
     return "".join(reversed(chars))
-
-
-def _count(value: Any) -> int | None:
-    return int(value) if isinstance(value, int) and not isinstance(value, bool) else None

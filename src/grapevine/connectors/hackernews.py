@@ -15,13 +15,20 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from typing import Any
-from urllib.parse import urlsplit
 
 import httpx
 
 from grapevine._validation import check_number
 from grapevine.connectors._listen import FetchResult, ListenedPost, html_to_text
-from grapevine.connectors._social import ApiCaller, field, load_watermark, walk_back
+from grapevine.connectors._social import (
+    ApiCaller,
+    ApiSource,
+    count,
+    field,
+    http_url,
+    load_watermark,
+    walk_back,
+)
 from grapevine.errors import InvalidParameter
 
 __all__ = ["HackerNewsSource", "hit_to_post"]
@@ -33,7 +40,7 @@ _TAGS = ("story", "comment", "(story,comment)", "poll", "show_hn", "ask_hn", "fr
 ITEM_URL = "https://news.ycombinator.com/item?id={}"
 
 
-class HackerNewsSource:
+class HackerNewsSource(ApiSource):
     """Stories and comments on Hacker News that match a query.
 
     Parameters
@@ -79,9 +86,7 @@ class HackerNewsSource:
         ):
             expected = "one of " + ", ".join(_TAGS) + ", author_NAME or story_ID"
             raise InvalidParameter("tags", _OWNER, expected, tags)
-        parts = urlsplit(base_url) if isinstance(base_url, str) else None
-        if parts is None or parts.scheme not in ("http", "https") or not parts.hostname:
-            raise InvalidParameter("base_url", _OWNER, "an http(s) URL", base_url)
+        http_url(base_url, "base_url", _OWNER)
         self.query = query
         self.tags = tags
         self.base_url = base_url.rstrip("/")
@@ -99,16 +104,6 @@ class HackerNewsSource:
 
     def __repr__(self) -> str:
         return f"HackerNewsSource({self.query!r}, tags={self.tags!r})"
-
-    def close(self) -> None:
-        """Close the HTTP client if this source made it."""
-        self._api.close()
-
-    def __enter__(self) -> HackerNewsSource:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
 
     # ------------------------------------------------------------------------ fetch
     def fetch(self, cursor: str | None, *, limit: int = 200) -> FetchResult:
@@ -198,11 +193,7 @@ def hit_to_post(hit: Any, *, source: str = "") -> ListenedPost:
         url=ITEM_URL.format(item_id),
         parent_external_id=str(parent) if parent is not None else None,
         language=None,
-        likes=_count(hit.get("points")),
-        replies=_count(hit.get("num_comments")),
+        likes=count(hit.get("points")),
+        replies=count(hit.get("num_comments")),
         source=source,
     )
-
-
-def _count(value: Any) -> int | None:
-    return int(value) if isinstance(value, int) and not isinstance(value, bool) else None

@@ -16,13 +16,24 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from typing import Any
-from urllib.parse import quote, urlsplit
+from urllib.parse import quote
 
 import httpx
 
 from grapevine._validation import check_number
 from grapevine.connectors._listen import FetchResult, ListenedPost
-from grapevine.connectors._social import USER_AGENT, ApiCaller, field, load_watermark, walk_back
+from grapevine.connectors._social import (
+    USER_AGENT,
+    ApiCaller,
+    ApiSource,
+    count,
+    field,
+    header_number,
+    header_wait,
+    http_url,
+    load_watermark,
+    walk_back,
+)
 from grapevine.errors import InvalidParameter, SourceFailed
 
 __all__ = ["LISTINGS", "RedditSource", "thing_to_post"]
@@ -31,24 +42,12 @@ LISTINGS = ("search:QUERY", "new:SUBREDDIT", "comments:SUBREDDIT")
 _OWNER = "RedditSource"
 _PLATFORM = "Reddit"
 _PAGE = 100  # a Listing's largest limit
+# X-Ratelimit-Reset is the seconds left in the current window
+_RESET_WAIT = header_wait("x-ratelimit-reset", unix_time=False)
+_REMAINING = header_number("x-ratelimit-remaining")
 
 
-def _reset_wait(headers: httpx.Headers, now: float) -> float | None:
-    """``X-Ratelimit-Reset`` is the seconds left in the current window."""
-    try:
-        return max(0.0, float(headers["x-ratelimit-reset"]))
-    except (KeyError, ValueError):
-        return None
-
-
-def _remaining(headers: httpx.Headers, now: float) -> float | None:
-    try:
-        return float(headers["x-ratelimit-remaining"])
-    except (KeyError, ValueError):
-        return None
-
-
-class RedditSource:
+class RedditSource(ApiSource):
     """A Reddit search or subreddit listing, and replies to what it finds.
 
     Parameters
@@ -113,9 +112,7 @@ class RedditSource:
                 "password" if username else "username", _OWNER, "given with the other", None
             )
         for key, url in (("base_url", base_url), ("auth_url", auth_url)):
-            parts = urlsplit(url) if isinstance(url, str) else None
-            if parts is None or parts.scheme not in ("http", "https") or not parts.hostname:
-                raise InvalidParameter(key, _OWNER, "an http(s) URL", url)
+            http_url(url, key, _OWNER)
         self.listing = listing
         self._head, self._arg = head, arg
         self.base_url = base_url.rstrip("/")
@@ -132,8 +129,8 @@ class RedditSource:
             backoff=backoff,
             timeout=timeout,
             max_wait=max_wait,
-            wait_of=_reset_wait,
-            remaining_of=_remaining,
+            wait_of=_RESET_WAIT,
+            remaining_of=_REMAINING,
             sleep=sleep,
         )
         self._own_client = client is None
@@ -147,12 +144,6 @@ class RedditSource:
         """Close the HTTP client if this source made it."""
         if self._own_client:
             self._api.client.close()
-
-    def __enter__(self) -> RedditSource:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
 
     # ------------------------------------------------------------------------ calls
     def _authorize(self) -> None:
@@ -345,11 +336,7 @@ def thing_to_post(thing: Any, *, source: str = "") -> ListenedPost:
         url=f"https://www.reddit.com{permalink}" if permalink else None,
         parent_external_id=str(parent) if parent else None,
         language=None,
-        likes=_count(data.get("score")),
-        replies=_count(data.get("num_comments")),
+        likes=count(data.get("score")),
+        replies=count(data.get("num_comments")),
         source=source,
     )
-
-
-def _count(value: Any) -> int | None:
-    return int(value) if isinstance(value, int) and not isinstance(value, bool) else None

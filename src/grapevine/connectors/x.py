@@ -19,15 +19,22 @@ from __future__ import annotations
 import html
 import time
 from collections.abc import Callable
-from datetime import UTC, datetime
 from typing import Any
-from urllib.parse import urlsplit
 
 import httpx
 
 from grapevine._validation import check_number
 from grapevine.connectors._listen import FetchResult, ListenedPost
-from grapevine.connectors._social import ApiCaller, field
+from grapevine.connectors._social import (
+    ApiCaller,
+    ApiSource,
+    count,
+    field,
+    header_number,
+    header_wait,
+    http_url,
+    iso_epoch,
+)
 from grapevine.errors import InvalidParameter
 
 __all__ = ["XSource", "tweet_to_post"]
@@ -38,24 +45,12 @@ _PAGE = 100  # recent search's largest max_results
 _MAX_PAGES = 100
 _TWEET_FIELDS = "created_at,author_id,lang,public_metrics,referenced_tweets,conversation_id"
 _USER_FIELDS = "username,name,public_metrics"
+# x-rate-limit-reset is the Unix time the 15-minute window resets
+_RESET_WAIT = header_wait("x-rate-limit-reset", unix_time=True)
+_REMAINING = header_number("x-rate-limit-remaining")
 
 
-def _reset_wait(headers: httpx.Headers, now: float) -> float | None:
-    """``x-rate-limit-reset`` is the Unix time the 15-minute window resets."""
-    try:
-        return max(0.0, float(headers["x-rate-limit-reset"]) - now)
-    except (KeyError, ValueError):
-        return None
-
-
-def _remaining(headers: httpx.Headers, now: float) -> float | None:
-    try:
-        return float(headers["x-rate-limit-remaining"])
-    except (KeyError, ValueError):
-        return None
-
-
-class XSource:
+class XSource(ApiSource):
     """X posts of the last seven days that match a search query, and replies to them.
 
     Parameters
@@ -94,9 +89,7 @@ class XSource:
             raise InvalidParameter("query", _OWNER, "a search query (1 to 4096 characters)", query)
         if not isinstance(bearer_token, str) or not bearer_token.strip():
             raise InvalidParameter("bearer_token", _OWNER, "a token", None)
-        parts = urlsplit(base_url) if isinstance(base_url, str) else None
-        if parts is None or parts.scheme not in ("http", "https") or not parts.hostname:
-            raise InvalidParameter("base_url", _OWNER, "an http(s) URL", base_url)
+        http_url(base_url, "base_url", _OWNER)
         self.query = query.strip()
         self.base_url = base_url.rstrip("/")
         self.can_reply = bool(can_reply)
@@ -110,23 +103,13 @@ class XSource:
             backoff=backoff,
             timeout=timeout,
             max_wait=max_wait,
-            wait_of=_reset_wait,
-            remaining_of=_remaining,
+            wait_of=_RESET_WAIT,
+            remaining_of=_REMAINING,
             sleep=sleep,
         )
 
     def __repr__(self) -> str:
         return f"XSource({self.query!r})"
-
-    def close(self) -> None:
-        """Close the HTTP client if this source made it."""
-        self._api.close()
-
-    def __enter__(self) -> XSource:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
 
     # ------------------------------------------------------------------------ fetch
     def fetch(self, cursor: str | None, *, limit: int = 200) -> FetchResult:
@@ -251,32 +234,19 @@ def tweet_to_post(
         platform="twitter",
         external_id=str(tweet["id"]),
         author=handle,
-        time=_epoch(tweet.get("created_at")),
+        time=iso_epoch(tweet.get("created_at")),
         text=" ".join(html.unescape(str(tweet.get("text") or "")).split()),  # X escapes &<>
         url=f"https://x.com/{handle}/status/{tweet['id']}",
         parent_external_id=parent,
         language=str(lang) if lang and lang not in ("und", "zxx") else None,
         author_name=" ".join(str(author.get("name") or "").split()) or None,
-        author_followers=_count((author.get("public_metrics") or {}).get("followers_count")),
-        likes=_count(metrics.get("like_count")),
-        reshares=_count(metrics.get("retweet_count")),
-        replies=_count(metrics.get("reply_count")),
+        author_followers=count((author.get("public_metrics") or {}).get("followers_count")),
+        likes=count(metrics.get("like_count")),
+        reshares=count(metrics.get("retweet_count")),
+        replies=count(metrics.get("reply_count")),
         source=source,
     )
 
 
-def _epoch(value: Any) -> float | None:
-    if not isinstance(value, str):
-        return None
-    try:
-        return datetime.fromisoformat(value.replace("Z", "+00:00")).astimezone(UTC).timestamp()
-    except ValueError:
-        return None
-
-
 def _id_key(sid: str) -> tuple[int, str]:
     return (len(sid), sid)
-
-
-def _count(value: Any) -> int | None:
-    return int(value) if isinstance(value, int) and not isinstance(value, bool) else None

@@ -402,6 +402,43 @@ def _payable(
     return None
 
 
+def _add_batch(
+    session: Session,
+    campaign: Campaign,
+    *,
+    format: str,
+    by: str,
+    now: float,
+    payouts: Iterable[RewardPayout],
+) -> tuple[PayoutBatch, set[int]]:
+    """A new batch of the campaign, and the ids of the payouts moved into it: each approved
+    one of ``payouts`` goes to ``exported`` in the batch (unless another request moved it
+    first). The batch's count and total are the caller's to set."""
+    batch = payouts_repo.add_batch(
+        session,
+        campaign_id=campaign.id,
+        format=format,
+        currency=campaign.currency,
+        by=by,
+        now=now,
+    )
+    moved = {
+        payout.id
+        for payout in payouts
+        if payout.state == "approved"
+        and payouts_repo.move(
+            session,
+            payout=payout,
+            to_state="exported",
+            by=by,
+            now=now,
+            batch_id=batch.id,
+            values={"batch_id": batch.id},
+        )
+    }
+    return batch, moved
+
+
 def export_payouts(
     session: Session,
     *,
@@ -454,26 +491,10 @@ def export_payouts(
     if not ready:
         session.commit()
         raise Conflict(f"campaign {campaign.id} has no approved rewards to export", what="payouts")
-    batch = payouts_repo.add_batch(
-        session,
-        campaign_id=campaign.id,
-        format=format,
-        currency=campaign.currency,
-        by=by,
-        now=when,
+    batch, exported = _add_batch(
+        session, campaign, format=format, by=by, now=when, payouts=[p for p, _, _ in ready]
     )
-    moved = []
-    for payout, reward, person in ready:
-        if payouts_repo.move(
-            session,
-            payout=payout,
-            to_state="exported",
-            by=by,
-            now=when,
-            batch_id=batch.id,
-            values={"batch_id": batch.id},
-        ):
-            moved.append((payout, reward, person))
+    moved = [item for item in ready if item[0].id in exported]
     batch.count = len(moved)
     batch.total = round(sum(p.amount for p, _, _ in moved), 2)
     session.commit()
@@ -550,6 +571,12 @@ def _header_map(header: list[str], name: str) -> dict[str, int]:
     return found
 
 
+def _cell(row: list[str], cols: dict[str, int], key: str) -> str | None:
+    """The row's value in the optional column ``key`` (None without the column)."""
+    index = cols.get(key)
+    return row[index].strip() if index is not None and len(row) > index else None
+
+
 def import_results(
     session: Session,
     *,
@@ -576,7 +603,6 @@ def import_results(
     turned failed (reported as unchanged). A malformed line, or a reference that is not a
     reward exported in that batch of this campaign, is :class:`BadInput` naming the line.
     """
-    campaign = load_campaign(session, campaign_id=campaign_id, tenant_id=tenant_id)
     name = name or str(path)
     when = time.time() if now is None else now
     try:
@@ -584,6 +610,7 @@ def import_results(
         text = raw.decode("utf-8-sig")
     except (OSError, UnicodeDecodeError) as exc:
         raise BadInput(f"cannot read the file: {exc}", file=name) from None
+    campaign = load_campaign(session, campaign_id=campaign_id, tenant_id=tenant_id)
     try:
         rows = list(csv.reader(io.StringIO(text)))
     except csv.Error as exc:
@@ -628,16 +655,7 @@ def import_results(
                 )
             payout, reward = item
             status = row[cols["status"]].strip().lower().replace(" ", "_")
-            tx = (
-                row[cols["transaction"]].strip()
-                if "transaction" in cols and len(row) > cols["transaction"]
-                else None
-            )
-            message = (
-                row[cols["message"]].strip()
-                if "message" in cols and len(row) > cols["message"]
-                else None
-            )
+            tx, message = _cell(row, cols, "transaction"), _cell(row, cols, "message")
             note = f"{name} line {line}: {status}"
             if status in _PAID:
                 if payout.state == "paid":
@@ -718,25 +736,9 @@ def pay_with_credit(
     ]
     if not todo:
         raise Conflict(f"campaign {campaign.id} has no approved rewards to pay", what="payouts")
-    batch = payouts_repo.add_batch(
-        session,
-        campaign_id=campaign.id,
-        format="credit",
-        currency=campaign.currency,
-        by=by,
-        now=when,
+    batch, _ = _add_batch(
+        session, campaign, format="credit", by=by, now=when, payouts=[p for p, _ in todo]
     )
-    for payout, _reward in todo:
-        if payout.state == "approved":
-            payouts_repo.move(
-                session,
-                payout=payout,
-                to_state="exported",
-                by=by,
-                now=when,
-                batch_id=batch.id,
-                values={"batch_id": batch.id},
-            )
     batch.count = len(todo)
     batch.total = round(sum(p.amount for p, _ in todo), 2)
     session.commit()
