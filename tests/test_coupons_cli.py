@@ -3,6 +3,7 @@ real store, through the command line (a Stripe replay server for the shop)."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -10,6 +11,7 @@ from sqlalchemy.orm import Session
 from typer.testing import CliRunner
 
 from grapevine.cli.main import app
+from grapevine.config import get_settings
 from grapevine.referrals._enrolment import enrol
 from grapevine.referrals._events import EventInput, record_event
 from grapevine.store import Store, campaigns_repo, tenants_repo
@@ -18,6 +20,16 @@ from support import SECRETS_KEY
 
 runner = CliRunner()
 ENV = {"COLUMNS": "200", "NO_COLOR": "1", "GRAPEVINE_SECRETS_KEY": SECRETS_KEY}
+
+
+@pytest.fixture(autouse=True)
+def _fresh_settings(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """The commands read the process's settings once; another test of this worker may have
+    read them before the key was set."""
+    monkeypatch.setenv("GRAPEVINE_SECRETS_KEY", SECRETS_KEY)
+    get_settings.cache_clear()
+    yield
+    get_settings.cache_clear()
 
 
 def cli(*args: str, db: str, stdin: str | None = None) -> tuple[int, str, str]:
