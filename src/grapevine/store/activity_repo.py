@@ -62,14 +62,8 @@ def matched_posts(
     posts, when ``post_ids`` is given: at most 500 at a time), one row per post and rule: ``rule``
     plus the post's columns (author, followers, counters, language, sentiment label),
     oldest first."""
-    where = ["m.time IS NOT NULL"]
     params: dict[str, Any] = {}
-    if since is not None:
-        where.append("m.time >= :since")
-        params["since"] = since
-    if until is not None:
-        where.append("m.time < :until")
-        params["until"] = until
+    where = _window(since, until, params)
     if rule is not None:
         where.append("r.name = :rule")
         params["rule"] = rule
@@ -90,9 +84,8 @@ def matched_posts(
     return [dict(r._mapping) for r in conn.execute(text(sql), params)]
 
 
-def _mention_filter(
-    since: float | None, until: float | None, rule: str | None, params: dict[str, Any]
-) -> str:
+def _window(since: float | None, until: float | None, params: dict[str, Any]) -> list[str]:
+    """The conditions of mentions timed in ``[since, until)``; binds the bounds in ``params``."""
     where = ["m.time IS NOT NULL"]
     if since is not None:
         where.append("m.time >= :since")
@@ -100,6 +93,13 @@ def _mention_filter(
     if until is not None:
         where.append("m.time < :until")
         params["until"] = until
+    return where
+
+
+def _mention_filter(
+    since: float | None, until: float | None, rule: str | None, params: dict[str, Any]
+) -> str:
+    where = _window(since, until, params)
     if rule is not None:
         where.append("m.rule_id IN (SELECT r.id FROM watch_rules r WHERE r.name = :rule)")
         params["rule"] = rule
